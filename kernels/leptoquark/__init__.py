@@ -1,0 +1,1 @@
+"""S1 + R2 (+ xi) leptoquark model: flavour observables (Julio, Saad, Thapa 2022)."""

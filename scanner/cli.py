@@ -1,0 +1,49 @@
+"""Console entry point ``flavorscan``: dispatches to scanner.commands.<name>."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from scanner.errors import UserError
+
+COMMANDS = ("point", "run", "info", "merge", "bench", "refine", "fit", "plot", "report", "charges")
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line on stderr with exit status 2 (argparse prints usage + message)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="flavorscan", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"scanner.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"scanner.commands.{name}":
+                continue  # command not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except UserError as exc:
+        print(f"flavorscan: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("flavorscan: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

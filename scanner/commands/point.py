@@ -1,0 +1,79 @@
+"""``flavorscan point CARD [--json]``: every observable and constraint of the card's point."""
+
+from __future__ import annotations
+
+import json
+import math
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("point", help="evaluate the card's [point]: observables and constraints")
+    parser.add_argument("card", help="run card (TOML) with a [point] table")
+    parser.add_argument("--json", action="store_true", help="print JSON (schema in interface.md)")
+    parser.set_defaults(handler=run)
+
+
+def _number(x):
+    """JSON has no NaN/inf: they become null."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def evaluate_card_point(card: dict) -> dict:
+    """The point's result in the interface.md JSON schema (plus units for the text view)."""
+    import jax
+
+    from scanner.pipeline import make_point_function, model_inputs, point_params
+
+    inputs = model_inputs(card)
+    point_function = make_point_function(card, inputs)
+    columns = jax.jit(point_function)(point_params(card, inputs))
+    observables = {o.name: _number(columns[o.name]) for o in point_function.model.observables}
+    constraints = {}
+    for constraint in point_function.constraints.constraints:
+        name = constraint.name
+        constraints[name] = {
+            "value": _number(columns[constraint.observable]),
+            "pass": bool(columns[f"pass_{name}"]),
+            "chi2": _number(columns[f"chi2_{name}"]) if point_function.constraints.has_chi2(name) else None,
+        }
+    return {
+        "observables": observables,
+        "constraints": constraints,
+        "viable": bool(columns["viable"]),
+        "chi2_total": _number(columns["chi2_total"]),
+        "units": {o.name: o.unit for o in point_function.model.observables},
+    }
+
+
+def format_text(result: dict) -> str:
+    lines = ["observable                      value          unit"]
+    for name, value in result["observables"].items():
+        shown = "nan" if value is None else f"{value:.6g}"
+        lines.append(f"{name:<30} {shown:>14}  {result['units'][name]}")
+    if result["constraints"]:
+        lines.append("")
+        lines.append("constraint                      value          pass   chi2")
+        for name, c in result["constraints"].items():
+            value = "nan" if c["value"] is None else f"{c['value']:.6g}"
+            chi2 = "-" if c["chi2"] is None else f"{c['chi2']:.3g}"
+            lines.append(f"{name:<30} {value:>14}  {'yes' if c['pass'] else 'NO':<5}  {chi2}")
+    lines.append("")
+    lines.append(f"chi2_total = {result['chi2_total']:.6g}    viable = {'yes' if result['viable'] else 'no'}")
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from scanner.config import load_card
+    from scanner.errors import UserError
+
+    card = load_card(args.card)
+    if "point" not in card:
+        raise UserError(f"{args.card}: has no [point] table (flavorscan run evaluates a [scan])")
+    result = evaluate_card_point(card)
+    if args.json:
+        payload = {k: result[k] for k in ("observables", "constraints", "viable")}
+        print(json.dumps(payload, indent=2))
+    else:
+        print(format_text(result))
+    return 0

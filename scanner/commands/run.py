@@ -1,0 +1,66 @@
+"""``flavorscan run CARD --out DIR [--n N] [--seed S] [--restart] [--shard I/N] [--distributed]``."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("run", help="run the card's [scan] (resumes by default), HDF5 output in DIR")
+    parser.add_argument("card", help="run card (TOML) with a [scan] table")
+    parser.add_argument("--out", required=True, help="run directory (created; resumed if it holds this card's run)")
+    parser.add_argument("--n", type=int, help="override scan.n (total points)")
+    parser.add_argument("--seed", type=int, help="override scan.seed")
+    parser.add_argument("--restart", action="store_true", help="discard the directory's previous results")
+    parser.add_argument("--shard", default=None, help="I/N: evaluate chunks c with c %% N == I (SLURM arrays)")
+    parser.add_argument("--distributed", action="store_true",
+                        help="initialise jax.distributed (SLURM auto-detection) and take the shard from it")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.set_defaults(handler=run)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    from scanner.errors import UserError
+
+    match = re.fullmatch(r"(\d+)/(\d+)", text or "")
+    if not match or int(match.group(2)) < 1 or int(match.group(1)) >= int(match.group(2)):
+        raise UserError(f"--shard: expected I/N with 0 <= I < N, got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def run(args) -> int:
+    from scanner.config import load_card
+    from scanner.errors import UserError
+
+    card = load_card(args.card)
+    if "scan" not in card:
+        raise UserError(f"{args.card}: has no [scan] table (flavorscan point evaluates a [point])")
+    if args.n is not None:
+        if args.n < 1:
+            raise UserError(f"--n: must be >= 1, got {args.n}")
+        card["scan"]["n"] = args.n
+        card["scan"]["chunk_size"] = min(card["scan"]["chunk_size"], args.n)
+    if args.seed is not None:
+        if args.seed < 0:
+            raise UserError(f"--seed: must be >= 0, got {args.seed}")
+        card["scan"]["seed"] = args.seed
+    if args.distributed and args.shard:
+        raise UserError("--shard and --distributed exclude each other (the distributed runtime assigns shards)")
+
+    from scanner.engine import Progress, ScanEngine, initialise_distributed, provenance
+    from scanner.store import RunWriter
+
+    shard = initialise_distributed() if args.distributed else parse_shard(args.shard) if args.shard else (0, 1)
+    engine = ScanEngine(card)
+    info = dict(provenance(), seed=card["scan"]["seed"], shard=f"{shard[0]}/{shard[1]}",
+                measurements=card["measurements"])
+    planned = len(engine.planned_chunks(shard))
+    progress = Progress(sum(min(engine.chunk_size, card["scan"]["n"] - c * engine.chunk_size)
+                            for c in engine.planned_chunks(shard)), enabled=False if args.quiet else None)
+    with RunWriter(args.out, card, info, shard=shard, restart=args.restart) as writer:
+        summary = engine.run(writer, shard=shard, progress=progress)
+    summary.update(out=str(args.out), shard=f"{shard[0]}/{shard[1]}", chunks_planned=planned)
+    print(json.dumps(summary), file=sys.stdout)
+    return 0

@@ -1,0 +1,211 @@
+"""Constraint layer: measurement sets (data files) -> pass flags, chi^2, smooth penalties, viability.
+
+Each enabled constraint turns one observable of a point into
+- ``pass_<name>``: inside the allowed region (Gaussian: |pull| <= n_sigma; oscillation: inside the 3 sigma
+  range of the point's own ordering; limits: on the allowed side);
+- ``chi2_<name>``: pull^2 for Gaussian and oscillation constraints (NaN for limits, which have no chi^2);
+- ``penalty_<name>``: a smooth, non-negative penalty that is zero where the constraint passes, used by
+  gradient refinement: ((p/L - 1)/0.1)^2 past a limit L (10% beyond a limit costs as much as a 1 sigma pull),
+  and the same with the range width for a range.
+``chi2_total`` sums the enabled Gaussian/oscillation chi^2 with the correlations of the set (e.g. R(D),
+R(D*)); ``viable`` is 1 when every enabled constraint passes and every observable is finite; ``reason``
+is 0 for a normal row and 1 when some observable is NaN/inf (the row is then never viable).
+
+Everything here is traced by JAX inside the engine's vmapped kernel: one Python loop over the enabled
+constraints at trace time, element-wise operations at run time.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import jax.numpy as jnp
+
+from kernels.constants import measurement_set
+from kernels.observables import model as get_model
+from scanner.errors import UserError
+
+LIMIT_PENALTY_SCALE = 0.1
+REASON_OK, REASON_NONFINITE = 0, 1
+
+
+class Constraint(NamedTuple):
+    name: str
+    kind: str
+    observable: str
+    spec: dict  # the data-file entry (numbers, source)
+
+
+def available_constraints(model: str, measurements: str) -> dict[str, Constraint]:
+    """Every constraint of the set whose observable (or mass) the model computes."""
+    entry_names = {o.name for o in get_model(model).observables} | {o.name for o in get_model(model).parameters}
+    out = {}
+    for name, spec in measurement_set(measurements)["constraint"].items():
+        if spec["observable"] in entry_names:
+            out[name] = Constraint(name, spec["kind"], spec["observable"], spec)
+    return out
+
+
+def enabled_constraints(card: dict) -> list[Constraint]:
+    """The constraints a resolved card enables, in the data file's order."""
+    available = available_constraints(card["model"], card["measurements"])
+    settings = card["constraints"]
+    if settings["enabled"] == "default":
+        names = [n for n, c in available.items() if c.spec.get("default", True)]
+    else:
+        names = list(settings["enabled"])
+    names = [n for n in names if n not in settings["disabled"]]
+    return [available[n] for n in names]
+
+
+def check_constraint_names(card: dict) -> None:
+    """Every constraint named in the card must exist in its measurement set and apply to its model."""
+    available = available_constraints(card["model"], card["measurements"])
+    settings = card["constraints"]
+    named = ([] if settings["enabled"] == "default" else settings["enabled"]) + settings["disabled"]
+    for name in named:
+        if name not in available:
+            raise UserError(
+                f"constraints: {name!r} is not a {card['model']} constraint of measurement set "
+                f"{card['measurements']!r} (known: {', '.join(available)})"
+            )
+
+
+def _prediction(spec, observable):
+    mapping = spec.get("prediction", {})
+    return mapping.get("offset", 0.0) + mapping.get("scale", 1.0) * observable
+
+
+def _asymmetric_pull(x, centre, sigma_lo, sigma_hi):
+    return jnp.where(x >= centre, (x - centre) / sigma_hi, (x - centre) / sigma_lo)
+
+
+def _oscillation_sigmas(spec, ordering: str):
+    """1 sigma errors [lo, hi] of one ordering: given, or the 3 sigma half-ranges divided by 3."""
+    if f"{ordering}_sigma" in spec:
+        return spec[f"{ordering}_sigma"]
+    lo, hi = spec[f"{ordering}_range"]
+    best = spec[f"{ordering}_best"]
+    return [(best - lo) / 3.0, (hi - best) / 3.0]
+
+
+def _limit_penalty(excess):
+    """Zero inside, quadratic outside; ``excess`` is the relative violation (positive = violated)."""
+    return (jnp.maximum(excess, 0.0) / LIMIT_PENALTY_SCALE) ** 2
+
+
+def _mass_scaled_limit(spec, values):
+    scaling = spec.get("mass_scaling")
+    limit = spec["value"]
+    if scaling is None:
+        return limit
+    return limit * (values[scaling["mass"]] / 1000.0) ** scaling["power"]
+
+
+def _interpolated_limit(spec, values):
+    """Linear in the mass between the tabulated points, linear extrapolation outside."""
+    masses, limits = spec["masses"], spec["limits"]
+    mass = values[spec["mass"]]
+    if len(masses) == 1:
+        return limits[0] + 0.0 * mass
+    segment = jnp.clip(jnp.searchsorted(jnp.asarray(masses), mass) - 1, 0, len(masses) - 2)
+    m_lo, m_hi = jnp.asarray(masses)[segment], jnp.asarray(masses)[segment + 1]
+    l_lo, l_hi = jnp.asarray(limits)[segment], jnp.asarray(limits)[segment + 1]
+    return l_lo + (l_hi - l_lo) * (mass - m_lo) / (m_hi - m_lo)
+
+
+def evaluate_one(constraint: Constraint, values: dict, n_sigma: float, overrides: dict):
+    """(pass, signed pull or NaN, penalty) of one constraint for one point's observable/parameter values."""
+    spec, kind = constraint.spec, constraint.kind
+    x = _prediction(spec, values[constraint.observable])
+    nan = jnp.full_like(x, math.nan)
+    if kind == "gaussian":
+        sigma_lo = spec.get("sigma_lo", spec.get("sigma"))
+        sigma_hi = spec.get("sigma_hi", spec.get("sigma"))
+        pull = _asymmetric_pull(x, spec["value"], sigma_lo, sigma_hi)
+        return jnp.abs(pull) <= n_sigma, pull, jnp.maximum(jnp.abs(pull) - n_sigma, 0.0) ** 2
+    if kind == "oscillation":
+        inverted = values["ordering"] > 0.5
+        best = jnp.where(inverted, spec["io_best"], spec["no_best"])
+        lo = jnp.where(inverted, spec["io_range"][0], spec["no_range"][0])
+        hi = jnp.where(inverted, spec["io_range"][1], spec["no_range"][1])
+        no_sig, io_sig = _oscillation_sigmas(spec, "no"), _oscillation_sigmas(spec, "io")
+        sigma_lo = jnp.where(inverted, io_sig[0], no_sig[0])
+        sigma_hi = jnp.where(inverted, io_sig[1], no_sig[1])
+        pull = _asymmetric_pull(x, best, sigma_lo, sigma_hi)
+        width = hi - lo
+        penalty = _limit_penalty((lo - x) / width) + _limit_penalty((x - hi) / width)
+        return (x >= lo) & (x <= hi), pull, penalty
+    if kind == "upper_limit":
+        limit = overrides.get(constraint.name, _mass_scaled_limit(spec, values))
+        return x <= limit, nan, _limit_penalty(x / limit - 1.0)
+    if kind == "lower_limit":
+        limit = overrides.get(constraint.name, spec["value"])
+        return x >= limit, nan, _limit_penalty(1.0 - x / limit)
+    if kind == "range":
+        lo, hi = spec["lo"], spec["hi"]
+        width = hi - lo
+        return (x >= lo) & (x <= hi), nan, _limit_penalty((lo - x) / width) + _limit_penalty((x - hi) / width)
+    if kind == "mass_dependent_upper_limit":
+        limit = _interpolated_limit(spec, values)
+        return x <= limit, nan, _limit_penalty(x / limit - 1.0)
+    raise ValueError(f"constraint {constraint.name}: unknown kind {kind!r}")
+
+
+class ConstraintSet:
+    """The enabled constraints of one card, evaluated on a point's values (traceable by JAX)."""
+
+    def __init__(self, card: dict):
+        self.constraints = enabled_constraints(card)
+        self.n_sigma = card["constraints"]["n_sigma"]
+        self.overrides = self._mass_floor_overrides(card)
+        enabled = {c.name for c in self.constraints}
+        self.correlations = [
+            c for c in measurement_set(card["measurements"]).get("correlation", [])
+            if all(name in enabled for name in c["observables"])
+        ]
+
+    @staticmethod
+    def _mass_floor_overrides(card) -> dict[str, Any]:
+        settings = card["constraints"]
+        mapping = {"mass_floor_R2": "bound_mass_r2", "mass_floor_S1": "bound_mass_s1"}
+        return {mapping[k]: settings[k] for k in mapping if k in settings}
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.constraints]
+
+    def has_chi2(self, name: str) -> bool:
+        return next(c for c in self.constraints if c.name == name).kind in ("gaussian", "oscillation")
+
+    def evaluate(self, values: dict) -> dict:
+        """Columns pass_/chi2_/penalty_<name>, chi2_total, penalty_total, viable, reason for one point."""
+        out = {}
+        viable = jnp.asarray(True)
+        chi2_total = jnp.asarray(0.0)
+        penalty_total = jnp.asarray(0.0)
+        pulls = {}
+        for constraint in self.constraints:
+            passed, pull, penalty = evaluate_one(constraint, values, self.n_sigma, self.overrides)
+            out[f"pass_{constraint.name}"] = passed
+            out[f"chi2_{constraint.name}"] = pull * pull
+            out[f"penalty_{constraint.name}"] = penalty
+            viable = viable & passed
+            if self.has_chi2(constraint.name):
+                chi2_total = chi2_total + pull * pull
+                pulls[constraint.name] = pull
+            penalty_total = penalty_total + penalty
+        for correlation in self.correlations:
+            a, b = (pulls[n] for n in correlation["observables"])
+            rho = correlation["rho"]
+            # replace the two independent pull^2 terms by the bivariate Gaussian chi^2
+            chi2_total = chi2_total + (a * a + b * b - 2.0 * rho * a * b) / (1.0 - rho * rho) - (a * a + b * b)
+        finite = jnp.asarray(True)
+        for value in values.values():
+            finite = finite & jnp.all(jnp.isfinite(value))
+        out["chi2_total"] = chi2_total
+        out["penalty_total"] = penalty_total
+        out["viable"] = viable & finite
+        out["reason"] = jnp.where(finite, REASON_OK, REASON_NONFINITE).astype(jnp.int8)
+        return out

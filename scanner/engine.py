@@ -1,0 +1,190 @@
+"""The scan engine: fixed-shape chunks, one compiled kernel, sharded over devices, kept rows to HDF5.
+
+Per step the engine evaluates D chunks at once (D = number of local devices): the chunk indices form a
+(D,) array sharded over a one-axis device mesh, and ``jit(vmap(one_chunk))`` is partitioned by XLA so each
+device samples and evaluates its own chunk. A chunk's content depends only on (seed, chunk index), hence
+results are identical for any device count, shard split or resumption. Only the (D, chunk) keep-mask and
+the kept rows (gathered on device into a power-of-two bucket) are copied to the host, so host memory is
+bounded by the chunk size, not by the number of points.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from scanner.pipeline import make_point_function, model_inputs
+from scanner.sampling import chunk_key
+
+
+def sampler(model_name: str):
+    if model_name == "lq":
+        from scanner.sampling import sample_lq
+
+        return sample_lq
+    from scanner.zprime_scan import sample_zprime
+
+    return sample_zprime
+
+
+def provenance() -> dict:
+    """Versions, git commit and devices written into every output file."""
+    import jaxlib
+
+    import scanner
+
+    commit = "unknown"
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=5
+        )
+        if result.returncode == 0:
+            commit = result.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {
+        "flavorscan_version": scanner.__version__,
+        "git_commit": commit,
+        "jax_version": jax.__version__,
+        "jaxlib_version": jaxlib.__version__,
+        "devices": ", ".join(str(d) for d in jax.local_devices()),
+        "dtype": "float64" if jax.config.jax_enable_x64 else "float32",
+        "python": sys.version.split()[0],
+    }
+
+
+class ScanEngine:
+    """Evaluates the chunks of a [scan] card; ``run`` streams the kept rows into a store writer."""
+
+    def __init__(self, card: dict, devices=None):
+        self.card = card
+        self.scan = card["scan"]
+        self.chunk_size = self.scan["chunk_size"]
+        self.n_chunks = math.ceil(self.scan["n"] / self.chunk_size)
+        self.devices = list(devices or jax.local_devices())
+        self.inputs = model_inputs(card)
+        self.point_function = make_point_function(card, self.inputs)
+        self.sample = sampler(card["model"])
+        mesh = Mesh(np.array(self.devices), ("chunks",))
+        sharded = NamedSharding(mesh, PartitionSpec("chunks"))
+        self._evaluate = jax.jit(jax.vmap(self._one_chunk), in_shardings=sharded, out_shardings=sharded)
+        self._gather = jax.jit(self._gather_rows)
+
+    # -- traced ------------------------------------------------------------------------------------
+
+    def _one_chunk(self, chunk_index):
+        size = self.chunk_size
+        params = self.sample(chunk_key(self.scan["seed"], chunk_index), self.scan, size)
+        columns = jax.vmap(self.point_function)(params)
+        in_chunk = jnp.arange(size, dtype=jnp.int64)
+        point_id = chunk_index.astype(jnp.int64) * size + in_chunk
+        columns["point_id"] = point_id
+        columns["chunk"] = jnp.full((size,), chunk_index, dtype=jnp.int64)
+        in_scan = point_id < self.scan["n"]  # the last chunk may be partial
+        if self.scan["keep"] == "all":
+            keep = in_scan
+        else:
+            keep = columns["viable"] & in_scan
+        best = self.scan["best_per_chunk"]
+        if best:
+            score = jnp.where(in_scan, columns["chi2_total"] + columns["penalty_total"], jnp.inf)
+            score = jnp.where(jnp.isnan(score), jnp.inf, score)
+            _, index = jax.lax.top_k(-score, best)
+            candidate = jnp.zeros((size,), bool).at[index].set(True) & jnp.isfinite(score)
+            columns["candidate"] = candidate
+            keep = keep | candidate
+        return columns, keep
+
+    @staticmethod
+    def _gather_rows(columns, flat_index):
+        return {name: value.reshape((-1,) + value.shape[2:])[flat_index] for name, value in columns.items()}
+
+    # -- host loop ---------------------------------------------------------------------------------
+
+    def evaluate_chunks(self, chunk_indices):
+        """Kept rows of up to D chunks: {chunk index: {column: numpy array}} (zero-row chunks included)."""
+        count = len(chunk_indices)
+        padded = list(chunk_indices) + [chunk_indices[-1]] * (len(self.devices) - count)
+        columns, keep = self._evaluate(jnp.asarray(padded, dtype=jnp.int64))
+        keep = np.asarray(jax.device_get(keep))[:count]
+        flat = np.flatnonzero(keep.reshape(-1))
+        result = {c: {} for c in chunk_indices}
+        if flat.size == 0:
+            return result
+        bucket = 1 << int(math.ceil(math.log2(flat.size)))
+        rows = jax.device_get(self._gather(columns, jnp.asarray(np.pad(flat, (0, bucket - flat.size)))))
+        rows = {name: np.asarray(value)[: flat.size] for name, value in rows.items()}
+        owner = flat // self.chunk_size
+        for position, c in enumerate(chunk_indices):
+            mine = owner == position
+            result[c] = {name: value[mine] for name, value in rows.items()}
+        return result
+
+    def planned_chunks(self, shard=(0, 1)) -> list[int]:
+        index, count = shard
+        return [c for c in range(self.n_chunks) if c % count == index]
+
+    def run(self, writer, shard=(0, 1), progress=None) -> dict:
+        """Evaluate every planned chunk not yet finished in the writer's directory; returns a summary."""
+        done = writer.finished_chunks()
+        pending = [c for c in self.planned_chunks(shard) if c not in done]
+        per_step = len(self.devices)
+        kept = evaluated = 0
+        start = time.perf_counter()
+        for step in range(0, len(pending), per_step):
+            batch = pending[step : step + per_step]
+            for c, rows in self.evaluate_chunks(batch).items():
+                writer.add_chunk(c, rows)
+                kept += len(rows["point_id"]) if rows else 0
+            evaluated += sum(min(self.chunk_size, self.scan["n"] - c * self.chunk_size) for c in batch)
+            if progress is not None:
+                progress.update(evaluated, kept, time.perf_counter() - start)
+        return {"chunks_skipped": len(done & set(self.planned_chunks(shard))), "chunks_evaluated": len(pending),
+                "points_evaluated": evaluated, "rows_kept": kept, "seconds": time.perf_counter() - start}
+
+
+class Progress:
+    """One self-overwriting line on a terminal (points/s, rows kept, ETA); silent when not a TTY."""
+
+    def __init__(self, total_points: int, stream=None, enabled=None):
+        self.total = total_points
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self._last = 0.0
+
+    def update(self, points: int, kept: int, seconds: float):
+        if not self.enabled or (seconds - self._last < 0.5 and points < self.total):
+            return
+        self._last = seconds
+        rate = points / seconds if seconds > 0 else 0.0
+        eta = (self.total - points) / rate if rate > 0 else float("inf")
+        self.stream.write(
+            f"\r{points:>12,d}/{self.total:,d} points  {rate:,.0f} points/s  {kept:,d} rows kept  ETA {eta:,.0f} s   "
+        )
+        if points >= self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def initialise_distributed() -> tuple[int, int]:
+    """jax.distributed under SLURM (or explicit FLAVORSCAN_COORDINATOR / _NUM_PROCESSES / _PROCESS_ID):
+    returns this process's shard (process index, process count)."""
+    coordinator = os.environ.get("FLAVORSCAN_COORDINATOR")
+    if coordinator:
+        jax.distributed.initialize(
+            coordinator_address=coordinator,
+            num_processes=int(os.environ["FLAVORSCAN_NUM_PROCESSES"]),
+            process_id=int(os.environ["FLAVORSCAN_PROCESS_ID"]),
+        )
+    else:
+        jax.distributed.initialize()  # cluster auto-detection (SLURM, ...)
+    return jax.process_index(), jax.process_count()

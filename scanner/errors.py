@@ -1,0 +1,5 @@
+"""The one exception type that reaches the user as a one-line message and exit status 2."""
+
+
+class UserError(Exception):
+    """Bad input from the user (card, file, option): printed as one line, exit status 2, no traceback."""

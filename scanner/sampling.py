@@ -1,0 +1,200 @@
+"""The [scan] card table and the random sampling of parameter points.
+
+Randomness has one source: the card's seed. Chunk c of a scan uses ``fold_in(PRNGKey(seed), c)`` and
+draws every quantity of its points from that key, so a point depends only on (seed, chunk index, index in
+chunk) — never on device count, sharding, or resumption.
+
+Leptoquark [scan] vocabulary (all optional unless stated):
+
+    n = 1_000_000            # total points (required)
+    chunk_size = 8192        # points per chunk (one compiled kernel shape)
+    seed = 0
+    keep = "viable"          # "viable" or "all"
+    best_per_chunk = 0       # also keep the k rows of lowest chi2_total + penalty_total per chunk
+    mass_scale = "sampled"   # or "dm3l": m0I0 fixed per texture so |dm3l_sq| is the set's best fit
+    nu_term_signs = [1, -1, -1]   # required, as in [point]; nu_quark_masses, loop_quark_masses optional
+    M_R2 = { range = [1000.0, 3000.0], prior = "uniform" }     # required; prior "uniform" or "log"
+    M_S1 = { range = [1000.0, 3000.0] }                         # required
+    m0I0 = { range = [1e-8, 1e-5], prior = "log" }             # or:
+    I0 = { theta = [0.1, 0.7], phi = [0.1, 0.7], M1 = [...], M2 = [...], M3 = [...], M4 = [...] }
+    [scan.fR]                # one table per coupling matrix fR, fL, yR, yL; a missing one stays zero
+    pattern = [[0,0,0],[1,0,1],[1,1,0]]      # fixed sparsity (1 = sampled), or
+    probability = 0.3                        # random patterns: number or 3x3 per-entry probability
+    magnitude = [1e-4, 1.0]                  # log-uniform |entry| range, or magnitude_lo/magnitude_hi 3x3
+    phase = "sign"                           # "sign" (real, random sign), "uniform" (complex), "fixed"
+    sign = [[...]]                           # with phase = "fixed": the sign of each entry (default +1)
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+from scanner.config import (
+    COUPLINGS,
+    PHASE_CHOICES,
+    PRIORS,
+    choice,
+    integer,
+    matrix3,
+    number,
+    pair,
+    reject_unknown,
+    required,
+    resolve_lq_options,
+    table,
+)
+from scanner.errors import UserError
+
+KEEP_CHOICES = ("viable", "all")
+MASS_SCALE_CHOICES = ("sampled", "dm3l")
+I0_RANGES = ("theta", "phi", "M1", "M2", "M3", "M4")
+MAX_CHUNK = 1 << 22
+
+
+def _prior(section, key: str) -> dict:
+    entry = table(required(section, key, "scan."), f"scan.{key}")
+    reject_unknown(entry, {"range", "prior"}, f"scan.{key}.")
+    prior = choice(entry.get("prior", "uniform"), f"scan.{key}.prior", PRIORS)
+    lo, hi = pair(required(entry, "range", f"scan.{key}."), f"scan.{key}.range", positive=prior == "log")
+    return {"range": [lo, hi], "prior": prior}
+
+
+def _coupling(section: dict, name: str) -> dict:
+    where = f"scan.{name}."
+    reject_unknown(section, {"pattern", "probability", "magnitude", "magnitude_lo", "magnitude_hi", "phase", "sign"}, where)
+    if ("pattern" in section) == ("probability" in section):
+        raise UserError(f"{where}pattern: give exactly one of pattern (fixed sparsity) or probability (random patterns)")
+    if "pattern" in section:
+        probability = matrix3(section["pattern"], f"{where}pattern", lo=0, hi=1)
+        if any(v not in (0.0, 1.0) for row in probability for v in row):
+            raise UserError(f"{where}pattern: entries must be 0 or 1")
+    elif isinstance(section["probability"], list):
+        probability = matrix3(section["probability"], f"{where}probability", lo=0, hi=1)
+    else:
+        p = number(section["probability"], f"{where}probability", lo=0, hi=1)
+        probability = [[p] * 3 for _ in range(3)]
+    if "magnitude" in section:
+        if "magnitude_lo" in section or "magnitude_hi" in section:
+            raise UserError(f"{where}magnitude: give magnitude or magnitude_lo/magnitude_hi, not both")
+        lo, hi = pair(section["magnitude"], f"{where}magnitude", positive=True)
+        magnitude_lo, magnitude_hi = [[lo] * 3 for _ in range(3)], [[hi] * 3 for _ in range(3)]
+    else:
+        magnitude_lo = matrix3(required(section, "magnitude_lo", where), f"{where}magnitude_lo", positive=True)
+        magnitude_hi = matrix3(required(section, "magnitude_hi", where), f"{where}magnitude_hi", positive=True)
+        for i in range(3):
+            for j in range(3):
+                if magnitude_lo[i][j] > magnitude_hi[i][j]:
+                    raise UserError(f"{where}magnitude_lo[{i}][{j}]: larger than magnitude_hi")
+    phase = choice(section.get("phase", "sign"), f"{where}phase", PHASE_CHOICES)
+    sign = [[1.0] * 3 for _ in range(3)]
+    if "sign" in section:
+        if phase != "fixed":
+            raise UserError(f"{where}sign: only used with phase = \"fixed\"")
+        sign = matrix3(section["sign"], f"{where}sign")
+        if any(v not in (1.0, -1.0) for row in sign for v in row):
+            raise UserError(f"{where}sign: entries must be 1 or -1")
+    return {"probability": probability, "magnitude_lo": magnitude_lo, "magnitude_hi": magnitude_hi,
+            "phase": phase, "sign": sign}
+
+
+def resolve_common(section: dict) -> dict:
+    """The engine keys every model's [scan] shares: size, chunking, seed, what to keep."""
+    n = integer(required(section, "n", "scan."), "scan.n", lo=1)
+    chunk_size = integer(section.get("chunk_size", min(8192, n)), "scan.chunk_size", lo=1, hi=MAX_CHUNK)
+    return {
+        "n": n,
+        "chunk_size": chunk_size,
+        "seed": integer(section.get("seed", 0), "scan.seed", lo=0, hi=2**63 - 1),
+        "keep": choice(section.get("keep", "viable"), "scan.keep", KEEP_CHOICES),
+        "best_per_chunk": integer(section.get("best_per_chunk", 0), "scan.best_per_chunk", lo=0, hi=chunk_size),
+    }
+
+
+def resolve_lq_scan(section: dict) -> dict:
+    allowed = {"n", "chunk_size", "seed", "keep", "best_per_chunk", "mass_scale", "nu_term_signs",
+               "nu_quark_masses", "loop_quark_masses", "M_R2", "M_S1", "m0I0", "I0", *COUPLINGS}
+    reject_unknown(section, allowed, "scan.")
+    scan = resolve_common(section)
+    scan.update(resolve_lq_options(section, "scan."))
+    scan["mass_scale"] = choice(section.get("mass_scale", "sampled"), "scan.mass_scale", MASS_SCALE_CHOICES)
+    scan["M_R2"] = _prior(section, "M_R2")
+    scan["M_S1"] = _prior(section, "M_S1")
+    if "m0I0" in section and "I0" in section:
+        raise UserError("scan.m0I0: give m0I0 or I0 (theta, phi, M1..M4 ranges), not both")
+    if "I0" in section:
+        i0 = table(section["I0"], "scan.I0")
+        reject_unknown(i0, set(I0_RANGES), "scan.I0.")
+        scan["I0"] = {k: pair(required(i0, k, "scan.I0."), f"scan.I0.{k}", positive=k.startswith("M")) for k in I0_RANGES}
+    elif "m0I0" in section:
+        scan["m0I0"] = _prior(section, "m0I0")
+    elif scan["mass_scale"] != "dm3l":
+        raise UserError("scan.m0I0: missing (a range, or I0 ranges, or mass_scale = \"dm3l\")")
+    scan["couplings"] = {name: _coupling(table(section[name], f"scan.{name}"), name) for name in COUPLINGS if name in section}
+    if not scan["couplings"]:
+        raise UserError("scan: no coupling matrix to sample (add a [scan.fR], [scan.fL], [scan.yR] or [scan.yL] table)")
+    return scan
+
+
+def resolve_scan(model: str, section: dict) -> dict:
+    if model == "lq":
+        return resolve_lq_scan(section)
+    from scanner.zprime_scan import resolve_zprime_scan
+
+    return resolve_zprime_scan(section)
+
+
+# ---------------------------------------------------------------------------------------------- sampling
+
+def chunk_key(seed: int, chunk_index):
+    """The key of one chunk: fold_in(PRNGKey(seed), chunk_index)."""
+    return jax.random.fold_in(jax.random.PRNGKey(seed), chunk_index)
+
+
+def draw(key, spec: dict, size: int):
+    """Uniform or log-uniform draws in spec["range"]."""
+    lo, hi = spec["range"]
+    u = jax.random.uniform(key, (size,))
+    if spec["prior"] == "log":
+        return jnp.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
+    return lo + u * (hi - lo)
+
+
+def _sample_matrix(key, spec: dict, size: int):
+    k_on, k_mag, k_phase = jax.random.split(key, 3)
+    probability = jnp.asarray(spec["probability"])
+    on = jax.random.uniform(k_on, (size, 3, 3)) < probability
+    log_lo, log_hi = jnp.log(jnp.asarray(spec["magnitude_lo"])), jnp.log(jnp.asarray(spec["magnitude_hi"]))
+    magnitude = jnp.exp(log_lo + jax.random.uniform(k_mag, (size, 3, 3)) * (log_hi - log_lo))
+    if spec["phase"] == "uniform":
+        phase = jnp.exp(1j * jax.random.uniform(k_phase, (size, 3, 3), maxval=2.0 * math.pi))
+    elif spec["phase"] == "sign":
+        phase = jnp.where(jax.random.bernoulli(k_phase, 0.5, (size, 3, 3)), 1.0, -1.0).astype(jnp.complex128)
+    else:
+        phase = jnp.broadcast_to(jnp.asarray(spec["sign"], dtype=jnp.complex128), (size, 3, 3))
+    return jnp.where(on, magnitude * phase, 0.0)
+
+
+def sample_lq(key, scan: dict, size: int) -> dict:
+    """A batch of leptoquark params (leading axis ``size``); m0I0 is left out in I0/dm3l mode.
+
+    Every quantity draws from its own fold_in(key, k) with a fixed k, so adding a quantity never changes
+    the others' values.
+    """
+    params = {
+        "M_R2": draw(jax.random.fold_in(key, 0), scan["M_R2"], size),
+        "M_S1": draw(jax.random.fold_in(key, 1), scan["M_S1"], size),
+    }
+    for index, name in enumerate(COUPLINGS):
+        if name in scan["couplings"]:
+            params[name] = _sample_matrix(jax.random.fold_in(key, 10 + index), scan["couplings"][name], size)
+        else:
+            params[name] = jnp.zeros((size, 3, 3), jnp.complex128)
+    if "m0I0" in scan:
+        params["m0I0"] = draw(jax.random.fold_in(key, 2), scan["m0I0"], size)
+    if "I0" in scan:
+        for index, name in enumerate(I0_RANGES):
+            params[name] = draw(jax.random.fold_in(key, 20 + index), {"range": scan["I0"][name], "prior": "uniform"}, size)
+    return params
