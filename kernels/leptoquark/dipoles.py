@@ -1,0 +1,102 @@
+"""Lepton dipoles from S1 and R2 loops: Delta a_e, Delta a_mu and l_i -> l_j gamma (leptoquark.md sections 3, 4).
+
+Every leptoquark component couples as  q-bar (l_q P_L + r_q P_R) lepton S + h.c.  with Q_S = Q_q + 1, and one
+function (:func:`dipole_coefficients`) turns such a vertex into the dipole coefficients
+
+    sigma_R^{ij} = -N_c/(16 pi^2 M^2) sum_q [ m_i l*_{qj} l_{qi} F_Q(x_q) + m_j r*_{qj} r_{qi} F_Q(x_q)
+                                             + m_q l*_{qj} r_{qi} G_Q(x_q) ],      sigma_L = (l <-> r),
+    F_Q = Q_S f_S - f_F,  G_Q = Q_S g_S - g_F,  x_q = m_q^2/M^2
+
+(Dorsner et al., Phys. Rept. 641 (2016) 1, Eqs. (118)-(120), exact one loop; leptoquark.md section 4), defined by
+L = (e/2) l-bar_j sigma^{mu nu} (sigma_L P_L + sigma_R P_R) l_i F_{mu nu}. The three components are
+
+    R^{5/3}: up quarks,       l = f^L, r = f^R,            Q_S = 5/3, mass M_R2
+    R^{2/3}: down quarks,     l = 0,   r = f-hat^R = V^dag f^R, Q_S = 2/3, mass M_R2
+    S1:      up antiquarks,   l = y^L, r = y^R,            Q_S = 1/3, mass M_S1
+
+and their coefficients add. From them
+
+    Delta a_l = m_l (sigma_L^{ll} + sigma_R^{ll})
+              = -N_c m_l/(8 pi^2 M^2) sum_q [ m_l (|l_q|^2 + |r_q|^2) F_Q + m_q Re(r_q* l_q) G_Q ]   (section 3)
+    BR(l_i -> l_j gamma) = alpha (m_i^2 - m_j^2)^3 / (4 m_i^3 Gamma_i) (|sigma_L^{ij}|^2 + |sigma_R^{ij}|^2)
+
+with alpha = alpha_dipole (Thomson limit) and Gamma_i the total width. Quark masses are the letter's loop masses
+(inputs m_up_loop, m_down_loop: m_c = 1.27, m_t = 160 GeV), which reproduce its numbers. Cross-checks in
+tests/test_lq_dipoles.py: heavy-LQ logarithms, the letter's Table I bounds and the TX-I g-2 values.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from kernels.leptoquark.couplings import f_r_hat
+from kernels.leptoquark.loops import abs2, loop_functions
+from kernels.observable import Observable
+
+N_C = 3.0
+
+OBSERVABLES = (
+    Observable("delta_a_mu", "1", "new-physics contribution to a_mu = (g-2)_mu/2 from S1 and R2 loops"),
+    Observable("delta_a_e", "1", "new-physics contribution to a_e = (g-2)_e/2 from S1 and R2 loops"),
+    Observable("br_mu_e_gamma", "1", "BR(mu -> e gamma)"),
+    Observable("br_tau_e_gamma", "1", "BR(tau -> e gamma)"),
+    Observable("br_tau_mu_gamma", "1", "BR(tau -> mu gamma)"),
+)
+
+# (decaying lepton i, final lepton j) of each radiative decay, indices into (e, mu, tau).
+_RADIATIVE = (("br_mu_e_gamma", 1, 0), ("br_tau_e_gamma", 2, 0), ("br_tau_mu_gamma", 2, 1))
+
+
+def _bilinear(a, weight, b):
+    """[..., j, i] = sum_q conj(a_{qj}) weight_q b_{qi}."""
+    return jnp.einsum("...qj,...q,...qi->...ji", jnp.conj(a), weight, b)
+
+
+def dipole_coefficients(m_q, charge_s, l, r, mass, m_lep):
+    """(sigma_L, sigma_R), complex [..., i, j] (initial, final lepton), of scalar leptoquarks.
+
+    m_q: (..., 3) quark masses; charge_s: (...) Q_S; l, r: (..., 3, 3) couplings [quark, lepton] of
+    q-bar (l P_L + r P_R) l S; mass: (...) leptoquark mass M; m_lep: (3,) lepton masses. Leading axes enumerate
+    leptoquark components (evaluated together, which keeps the compiled graph small). Formula in the module docstring.
+    """
+    charge_s = jnp.asarray(charge_s)[..., None]
+    mass = jnp.asarray(mass)
+    f_s, f_f, g_s, g_f, _ = loop_functions((m_q / mass[..., None]) ** 2)
+    big_f = charge_s * f_s - f_f
+    big_g = charge_s * g_s - g_f
+    ll = _bilinear(l, big_f, l)
+    rr = _bilinear(r, big_f, r)
+    lr = _bilinear(l, m_q * big_g, r)
+    m_i = m_lep[None, :]
+    m_j = m_lep[:, None]
+    norm = (-N_C / (16.0 * jnp.pi**2 * mass**2))[..., None, None]
+    sigma_r = norm * (m_i * ll + m_j * rr + lr)
+    sigma_l = norm * (m_i * rr + m_j * ll + jnp.conj(jnp.swapaxes(lr, -1, -2)))
+    return jnp.swapaxes(sigma_l, -1, -2), jnp.swapaxes(sigma_r, -1, -2)
+
+
+def total_dipole_coefficients(params, inputs):
+    """sigma_L, sigma_R summed over R^{5/3}, R^{2/3} and S1 (leptoquark.md section 3 table)."""
+    m_up = inputs["m_up_loop"]
+    zero = jnp.zeros_like(params["fR"])
+    # rows: R^{5/3}, R^{2/3}, S1
+    m_q = jnp.stack([m_up, inputs["m_down_loop"], m_up])
+    charge_s = jnp.asarray([5.0 / 3.0, 2.0 / 3.0, 1.0 / 3.0], dtype=m_up.dtype)
+    l = jnp.stack([params["fL"], zero, params["yL"]])
+    r = jnp.stack([params["fR"], f_r_hat(params["fR"], inputs["ckm"]), params["yR"]])
+    mass = jnp.stack([params["M_R2"], params["M_R2"], params["M_S1"]])
+    sigma_l, sigma_r = dipole_coefficients(m_q, charge_s, l, r, mass, inputs["m_lep"])
+    return sigma_l.sum(axis=0), sigma_r.sum(axis=0)
+
+
+def dipole_observables(params, inputs):
+    """Delta a_mu, Delta a_e and BR(l_i -> l_j gamma) of one point: {name: real scalar}."""
+    sigma_l, sigma_r = total_dipole_coefficients(params, inputs)
+    m_lep = inputs["m_lep"]
+    delta_a = m_lep * jnp.real(jnp.diagonal(sigma_l) + jnp.diagonal(sigma_r))
+    out = {"delta_a_mu": delta_a[1], "delta_a_e": delta_a[0]}
+    for name, i, j in _RADIATIVE:
+        phase_space = (m_lep[i] ** 2 - m_lep[j] ** 2) ** 3 / (4.0 * m_lep[i] ** 3 * inputs["gamma_lep"][i])
+        rate = inputs["alpha_dipole"] * phase_space
+        out[name] = rate * (abs2(sigma_l[i, j]) + abs2(sigma_r[i, j]))
+    return out
