@@ -40,6 +40,9 @@ def main(argv=None) -> int:
     except UserError as exc:
         print(f"flavorscan: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("flavorscan: interrupted", file=sys.stderr)
         return 130

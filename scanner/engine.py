@@ -1,8 +1,8 @@
 """The scan engine: fixed-shape chunks, one compiled kernel, sharded over devices, kept rows to HDF5.
 
 Per step the engine evaluates D chunks at once (D = number of local devices): the chunk indices form a
-(D,) array sharded over a one-axis device mesh, and ``jit(vmap(one_chunk))`` is partitioned by XLA so each
-device samples and evaluates its own chunk. A chunk's content depends only on (seed, chunk index), hence
+(D,) array split over a one-axis device mesh with ``shard_map``, so each device samples and evaluates its
+own chunk with the same compiled per-chunk program. A chunk's content depends only on (seed, chunk index), hence
 results are identical for any device count, shard split or resumption. Only the (D, chunk) keep-mask and
 the kept rows (gathered on device into a power-of-two bucket) are copied to the host, so host memory is
 bounded by the chunk size, not by the number of points.
@@ -20,7 +20,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax.sharding import Mesh, PartitionSpec
 
 from scanner.pipeline import make_point_function, model_inputs
 from scanner.sampling import chunk_key
@@ -75,9 +75,14 @@ class ScanEngine:
         self.point_function = make_point_function(card, self.inputs)
         self.sample = sampler(card["model"])
         mesh = Mesh(np.array(self.devices), ("chunks",))
-        sharded = NamedSharding(mesh, PartitionSpec("chunks"))
-        self._evaluate = jax.jit(jax.vmap(self._one_chunk), in_shardings=sharded, out_shardings=sharded)
+        # shard_map (not automatic partitioning): every device runs the very same one-chunk program, so
+        # rows are bitwise identical for any device count.
+        per_device = jax.shard_map(jax.vmap(self._one_chunk), mesh=mesh, in_specs=PartitionSpec("chunks"),
+                                   out_specs=PartitionSpec("chunks"), check_vma=False)
+        self._evaluate = jax.jit(per_device)
         self._gather = jax.jit(self._gather_rows)
+        shapes = jax.eval_shape(self._evaluate, jax.ShapeDtypeStruct((len(self.devices),), jnp.int64))[0]
+        self.column_dtypes = {name: np.dtype(shape.dtype) for name, shape in shapes.items()}
 
     # -- traced ------------------------------------------------------------------------------------
 
@@ -102,7 +107,10 @@ class ScanEngine:
             candidate = jnp.zeros((size,), bool).at[index].set(True) & jnp.isfinite(score)
             columns["candidate"] = candidate
             keep = keep | candidate
-        return columns, keep
+        counts = {"points": jnp.sum(in_scan), "viable": jnp.sum(columns["viable"] & in_scan)}
+        for name in self.point_function.constraints.names:
+            counts[f"pass_{name}"] = jnp.sum(columns[f"pass_{name}"] & in_scan)
+        return columns, keep, counts
 
     @staticmethod
     def _gather_rows(columns, flat_index):
@@ -111,13 +119,17 @@ class ScanEngine:
     # -- host loop ---------------------------------------------------------------------------------
 
     def evaluate_chunks(self, chunk_indices):
-        """Kept rows of up to D chunks: {chunk index: {column: numpy array}} (zero-row chunks included)."""
+        """Kept rows and per-chunk counts (points, viable, pass_<name>) of up to D chunks:
+        {chunk index: ({column: numpy array}, {count name: int})}; zero-row chunks included."""
         count = len(chunk_indices)
         padded = list(chunk_indices) + [chunk_indices[-1]] * (len(self.devices) - count)
-        columns, keep = self._evaluate(jnp.asarray(padded, dtype=jnp.int64))
-        keep = np.asarray(jax.device_get(keep))[:count]
+        columns, keep, counts = self._evaluate(jnp.asarray(padded, dtype=jnp.int64))
+        keep, counts = jax.device_get((keep, counts))
+        keep = np.asarray(keep)[:count]
+        chunk_counts = [{name: int(value[position]) for name, value in counts.items()} for position in range(count)]
         flat = np.flatnonzero(keep.reshape(-1))
-        result = {c: {} for c in chunk_indices}
+        empty = {name: np.empty((0,), dtype) for name, dtype in self.column_dtypes.items()}
+        result = {c: (empty, chunk_counts[position]) for position, c in enumerate(chunk_indices)}
         if flat.size == 0:
             return result
         bucket = 1 << int(math.ceil(math.log2(flat.size)))
@@ -126,7 +138,7 @@ class ScanEngine:
         owner = flat // self.chunk_size
         for position, c in enumerate(chunk_indices):
             mine = owner == position
-            result[c] = {name: value[mine] for name, value in rows.items()}
+            result[c] = ({name: value[mine] for name, value in rows.items()}, chunk_counts[position])
         return result
 
     def planned_chunks(self, shard=(0, 1)) -> list[int]:
@@ -142,9 +154,9 @@ class ScanEngine:
         start = time.perf_counter()
         for step in range(0, len(pending), per_step):
             batch = pending[step : step + per_step]
-            for c, rows in self.evaluate_chunks(batch).items():
-                writer.add_chunk(c, rows)
-                kept += len(rows["point_id"]) if rows else 0
+            for c, (rows, counts) in self.evaluate_chunks(batch).items():
+                writer.add_chunk(c, rows, counts=counts)
+                kept += len(rows["point_id"])
             evaluated += sum(min(self.chunk_size, self.scan["n"] - c * self.chunk_size) for c in batch)
             if progress is not None:
                 progress.update(evaluated, kept, time.perf_counter() - start)

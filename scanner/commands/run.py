@@ -18,6 +18,10 @@ def register(subparsers):
     parser.add_argument("--distributed", action="store_true",
                         help="initialise jax.distributed (SLURM auto-detection) and take the shard from it")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.add_argument("--segment-rows", type=int, default=262_144,
+                        help="close a segment file after this many kept rows (default 262144)")
+    parser.add_argument("--segment-seconds", type=float, default=120.0,
+                        help="close a segment file at least this often (default 120 s)")
     parser.set_defaults(handler=run)
 
 
@@ -54,12 +58,15 @@ def run(args) -> int:
 
     shard = initialise_distributed() if args.distributed else parse_shard(args.shard) if args.shard else (0, 1)
     engine = ScanEngine(card)
-    info = dict(provenance(), seed=card["scan"]["seed"], shard=f"{shard[0]}/{shard[1]}",
+    info = dict(provenance(), seed=card["scan"]["seed"],
                 measurements=card["measurements"])
     planned = len(engine.planned_chunks(shard))
     progress = Progress(sum(min(engine.chunk_size, card["scan"]["n"] - c * engine.chunk_size)
                             for c in engine.planned_chunks(shard)), enabled=False if args.quiet else None)
-    with RunWriter(args.out, card, info, shard=shard, restart=args.restart) as writer:
+    if args.segment_rows < 1 or not args.segment_seconds > 0:
+        raise UserError("--segment-rows and --segment-seconds must be positive")
+    with RunWriter(args.out, card, info, shard=shard, restart=args.restart, planned_chunks=engine.n_chunks,
+                   rows_per_segment=args.segment_rows, seconds_per_segment=args.segment_seconds) as writer:
         summary = engine.run(writer, shard=shard, progress=progress)
     summary.update(out=str(args.out), shard=f"{shard[0]}/{shard[1]}", chunks_planned=planned)
     print(json.dumps(summary), file=sys.stdout)

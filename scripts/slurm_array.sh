@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# A SLURM array scan: task I of N evaluates the chunks c with c % N == I into one shared run directory.
+#   sbatch --array=0-15 scripts/slurm_array.sh runs/quickstart.toml /scratch/$USER/lq-scan
+# Start with a fresh directory, or run `flavorscan run CARD --out DIR --restart --n 1` once before the array:
+# never pass --restart to the array tasks themselves. When all tasks are done:
+#   flavorscan info DIR        # completeness and pass fractions
+#   flavorscan merge DIR -o DIR/merged.h5
+#SBATCH --job-name=flavorscan
+#SBATCH --gres=gpu:1
+#SBATCH --cpus-per-task=4
+#SBATCH --time=04:00:00
+set -euo pipefail
+card=${1:?usage: slurm_array.sh CARD OUTDIR}
+out=${2:?usage: slurm_array.sh CARD OUTDIR}
+flavorscan run "$card" --out "$out" --shard "${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}" --quiet
