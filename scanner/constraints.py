@@ -144,7 +144,8 @@ def evaluate_one(constraint: Constraint, values: dict, n_sigma: float, overrides
         limit = overrides.get(constraint.name, spec["value"])
         return x >= limit, nan, _limit_penalty(1.0 - x / limit)
     if kind == "range":
-        lo, hi = spec["lo"], spec["hi"]
+        factor = _mass_scaled_limit(dict(spec, value=1.0), values)  # the same scaling as upper limits
+        lo, hi = spec["lo"] * factor, spec["hi"] * factor
         width = hi - lo
         return (x >= lo) & (x <= hi), nan, _limit_penalty((lo - x) / width) + _limit_penalty((x - hi) / width)
     if kind == "mass_dependent_upper_limit":
