@@ -203,19 +203,22 @@ def test_running_reproduces_anchor_matrices():
 
 
 def test_running_extrapolation_against_wilson():
-    """Outside [1, 2] TeV the linear-in-ln extension stays within 1% of wilson 2.5.2 (one-loop SMEFT -> WET).
+    """Outside [1, 2] TeV the linear-in-ln extension stays close to wilson 2.5.2 (one-loop SMEFT -> WET).
 
     Reference numbers: wilson 2.5.2, lequ1_3332 / lequ3_3332 at Lambda run and matched to the WET flavio basis
-    at 4.8 GeV, normalised to the tree-level matching (recorded in the session that wrote this test).
+    at 4.8 GeV, normalised to the tree-level matching (recorded in the session that wrote this test; the same
+    computation runs live in tests/test_flavio_crosscheck.py for the anchors).
+    Large entries within 0.5%, the small C_SL -> C_T entry within 3e-4 absolute.
     """
     wilson_matrices = {
-        3000.0: [[1.7033, -0.3936], [-0.0056, 0.8605]],
-        5000.0: [[1.7490, -0.4536], [-0.0064, 0.8557]],
+        700.0: [[1.56901, -0.22984], [-0.00333, 0.87681]],
+        3000.0: [[1.70326, -0.39362], [-0.00557, 0.86055]],
+        5000.0: [[1.74898, -0.45357], [-0.00637, 0.85570]],
     }
     for scale, matrix in wilson_matrices.items():
         got = np.asarray(bctaunu.running_matrix(scale))
-        np.testing.assert_allclose(got[0], matrix[0], rtol=0.01)
-        np.testing.assert_allclose(got[1, 1], matrix[1][1], rtol=0.01)
+        np.testing.assert_allclose(got[0], matrix[0], rtol=5e-3)
+        np.testing.assert_allclose(got[1, 1], matrix[1][1], rtol=5e-3)
         assert abs(got[1, 0] - matrix[1][0]) < 3e-4
 
 
