@@ -1,0 +1,104 @@
+"""``flavorscan fit CARD [--json]``: fit a [point] card's free parameters to its enabled constraints.
+
+The free parameters, optimizer and starts come from the card's [refine] table (scanner/refine.py,
+docs/refinement.md). Starts: the card's point, then ``n_starts - 1`` random ones (seeded); the result is
+the best start (viable first, then lowest loss). ``--json`` prints {"params", "observables",
+"chi2_total", "viable", "steps", "converged", ...}.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("fit", help="fit a [point] card's free parameters ([refine]) to its constraints")
+    parser.add_argument("card", help="run card (TOML) with a [point] table and optionally a [refine] table")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--steps", type=int, default=None, help="step budget per start (default: [refine] steps)")
+    parser.add_argument("--n-starts", type=int, default=None, help="number of starts (default: [refine] n_starts)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the random starts (default: [refine] seed)")
+    parser.set_defaults(handler=run)
+
+
+def _free_names(settings: dict, result: dict) -> list[str]:
+    from scanner.refine import ENTRY_NAMES
+
+    free = settings["free"]
+    if free == "all":
+        return [n for n, v in result["params"].items() if v not in (0.0, None) and not n.endswith("_im")]
+    names = []
+    for name in free:
+        entry = name[: -len("_phase")] if name.endswith("_phase") else name
+        if entry in ENTRY_NAMES:
+            names += [entry, f"{entry}_im"]
+        elif name in result["params"]:
+            names.append(name)
+        elif name == "masses":
+            names += ["M_R2", "M_S1"]
+        elif name in ("couplings", "fR", "fL", "yR", "yL"):
+            names += [n for n, v in result["params"].items() if v not in (0.0, None)
+                      and (name == "couplings" or n.startswith(name + "_"))]
+    seen = []
+    for n in names:
+        if n not in seen:
+            seen.append(n)
+    return seen
+
+
+def format_text(result: dict, start: dict, settings: dict) -> str:
+    lines = ["parameter                 start            fitted"]
+    for name in _free_names(settings, result):
+        a, b = start.get(name), result["params"].get(name)
+        if name.endswith("_im") and not a and not b:
+            continue  # a real entry whose phase stayed fixed
+        fa = "nan" if a is None else f"{a:.6g}"
+        fb = "nan" if b is None else f"{b:.6g}"
+        lines.append(f"{name:<20} {fa:>14}  {fb:>14}")
+    lines.append("")
+    lines.append("constraint                value          pass   chi2")
+    for name, c in result["constraints"].items():
+        value = "nan" if c["value"] is None else f"{c['value']:.6g}"
+        chi2 = "-" if c["chi2"] is None else f"{c['chi2']:.3g}"
+        lines.append(f"{name:<20} {value:>14}  {'yes' if c['pass'] else 'NO':<5}  {chi2}")
+    chi2 = "nan" if result["chi2_total"] is None else f"{result['chi2_total']:.6g}"
+    loss = "nan" if result["loss"] is None else f"{result['loss']:.6g}"
+    lines.append("")
+    lines.append(f"chi2_total = {chi2}    loss = {loss}    viable = {'yes' if result['viable'] else 'no'}")
+    lines.append(
+        f"steps = {result['steps']}    status = {result['status']}    best start = {result['start']} of "
+        f"{result['n_starts']} ({result['starts_viable']} viable)"
+    )
+    if result["failing"]:
+        lines.append("still failing: " + ", ".join(result["failing"]))
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from scanner.config import load_card
+    from scanner.errors import UserError
+
+    for flag, value, lo in (("--steps", args.steps, 0), ("--n-starts", args.n_starts, 1), ("--seed", args.seed, 0)):
+        if value is not None and value < lo:
+            raise UserError(f"{flag}: must be >= {lo}, got {value}")
+    card = load_card(args.card)
+    if "point" not in card:
+        raise UserError(f"{args.card}: has no [point] table (flavorscan refine refines a scan's rows)")
+    if card["model"] != "lq":
+        raise UserError(f"{args.card}: fit supports model = \"lq\" only")
+
+    from scanner.refine import fit_card, settings_of
+
+    settings = settings_of(card, steps=args.steps, n_starts=args.n_starts, seed=args.seed)
+    result = fit_card(card, settings)
+    if args.json:
+        print(json.dumps(result, indent=2, allow_nan=False))
+        return 0
+    from kernels.observables import lq_columns_from_params
+    from scanner.pipeline import model_inputs, point_params
+
+    start = {k: float(v) for k, v in lq_columns_from_params(point_params(card, model_inputs(card))).items()}
+    start = {k: (v if math.isfinite(v) else None) for k, v in start.items()}
+    print(format_text(result, start, settings))
+    return 0
