@@ -1,0 +1,139 @@
+"""``flavorscan bench --model lq|zprime|lq-yield --n N [--json] [--chunk-size C] [--dtype D] [--repeat R]``.
+
+Prints {"model", "n", "dtype", "device", "compile_seconds", "seconds", "evals_per_s", ...} (interface.md)
+for the full pipeline, compile excluded; the benchmark itself is :mod:`scanner.bench`.
+
+float32: JAX's 64-bit mode is a process-wide switch set when ``scanner`` is imported (FLAVORSCAN_X64). When
+the requested dtype differs from the mode of this process, the command re-runs itself in a child process
+with FLAVORSCAN_X64 set accordingly and relays its output and exit status; the child then checks that the
+computed columns really have the requested dtype.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+CHILD_MARK = "FLAVORSCAN_BENCH_CHILD"
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("bench", help="time the full scan pipeline (compile excluded)")
+    parser.add_argument("--model", required=True, choices=("lq", "zprime", "lq-yield"),
+                        help="lq: the fixed LQ work of interface.md; zprime; lq-yield: viable points/s, random vs refined")
+    parser.add_argument("--n", type=int, default=None, help="points to evaluate (default 65536; lq-yield: 16384)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--chunk-size", type=int, default=None, help="points per chunk (default min(8192, n))")
+    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                        help="float64 (default) or float32 (re-runs in a process with FLAVORSCAN_X64=0)")
+    parser.add_argument("--repeat", type=int, default=1, help="timed passes over the n points; the fastest is reported")
+    parser.add_argument("--seed", type=int, default=0, help="scan seed of the bench card")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="lq only: time each pipeline stage on one chunk instead (profiling aid)")
+    parser.add_argument("--card", default=None, help="lq-yield only: a run card with a [scan] (default: the lq bench card)")
+    parser.add_argument("--seconds-budget", type=float, default=None, help="lq-yield only: cap on each phase [s]")
+    parser.set_defaults(handler=run)
+
+
+def _check(args) -> None:
+    from scanner.errors import UserError
+
+    if args.n is not None and args.n < 1:
+        raise UserError(f"--n: must be >= 1, got {args.n}")
+    if args.chunk_size is not None and not 1 <= args.chunk_size <= 1 << 22:
+        raise UserError(f"--chunk-size: must be between 1 and {1 << 22}, got {args.chunk_size}")
+    if args.repeat < 1:
+        raise UserError(f"--repeat: must be >= 1, got {args.repeat}")
+    if args.seed < 0:
+        raise UserError(f"--seed: must be >= 0, got {args.seed}")
+    if args.breakdown and args.model != "lq":
+        raise UserError("--breakdown: only with --model lq")
+    if args.card is not None and args.model != "lq-yield":
+        raise UserError("--card: only with --model lq-yield (the lq benchmark's work is fixed)")
+    if args.seconds_budget is not None and (args.model != "lq-yield" or not args.seconds_budget > 0):
+        raise UserError("--seconds-budget: a positive number, only with --model lq-yield")
+
+
+def _child_argv(args) -> list[str]:
+    argv = [sys.executable, "-m", "scanner.cli", "bench", "--model", args.model, "--dtype", args.dtype,
+            "--repeat", str(args.repeat), "--seed", str(args.seed)]
+    for flag, value in (("--n", args.n), ("--chunk-size", args.chunk_size), ("--card", args.card),
+                        ("--seconds-budget", args.seconds_budget)):
+        if value is not None:
+            argv += [flag, str(value)]
+    if args.json:
+        argv.append("--json")
+    if args.breakdown:
+        argv.append("--breakdown")
+    return argv
+
+
+def _rerun(args, x64: bool) -> int:
+    """Run this benchmark in a child process whose JAX x64 mode matches the requested dtype."""
+    from scanner.errors import UserError
+
+    if os.environ.get(CHILD_MARK):
+        raise UserError(f"--dtype {args.dtype}: JAX x64 mode could not be set (FLAVORSCAN_X64={os.environ.get('FLAVORSCAN_X64')!r})")
+    env = dict(os.environ, FLAVORSCAN_X64="1" if x64 else "0")
+    env[CHILD_MARK] = "1"
+    sys.stdout.flush()
+    completed = subprocess.run(_child_argv(args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sys.stdout.write(completed.stdout)
+    sys.stdout.flush()
+    if completed.returncode != 0:
+        # relay the child's one-line error (its stderr may also carry JAX warnings: keep the last line)
+        lines = [line for line in completed.stderr.splitlines() if line.strip()]
+        print(lines[-1] if lines else f"flavorscan: error: bench child exited with {completed.returncode}", file=sys.stderr)
+    return completed.returncode
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return _json_safe(value.item())
+    return value
+
+
+def run(args) -> int:
+    _check(args)
+    import warnings
+
+    import jax
+
+    import scanner  # noqa: F401  (sets the x64 mode from FLAVORSCAN_X64)
+    from scanner import bench
+
+    want_x64 = args.dtype == "float64"
+    if bool(jax.config.jax_enable_x64) != want_x64:
+        return _rerun(args, want_x64)
+    if not want_x64:  # int64 requests of the engine become int32 without x64: expected, not news
+        warnings.filterwarnings("ignore", message="Explicitly requested dtype")
+
+    if args.model == "lq-yield":
+        from scanner.config import load_card
+
+        card = load_card(args.card) if args.card else None
+        result = bench.bench_yield(args.n or 16384, card, args.chunk_size, args.seconds_budget)
+    else:
+        n = args.n or 65536
+        if args.model == "lq":
+            card = bench.lq_bench_card(n, args.chunk_size, args.seed)
+        else:
+            card = bench.zprime_bench_card(n, args.chunk_size, args.seed)
+        if args.breakdown:
+            result = bench.stage_breakdown(card, repeat=args.repeat)
+        else:
+            result = bench.run_bench(card, args.model, repeat=args.repeat, dtype=args.dtype)
+    if args.json:
+        print(json.dumps(_json_safe(result)))
+    else:
+        print(bench.format_text(result))
+    return 0

@@ -1,0 +1,254 @@
+"""``flavorscan bench`` (keys and types of its JSON, float32 really float32, bad arguments) and the numpy
+baseline of scripts/numpy_baseline.py, which doubles as an independent cross-check of the JAX pipeline:
+same observables to ~1e-8 and the same pass flags on JAX's own benchmark points and on perturbed TX-I points.
+No timing is asserted anywhere (performance is measured by scripts/bench_compare.py, see BENCHMARKS.md)."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scanner.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = {"model": str, "n": int, "dtype": str, "device": str, "compile_seconds": float, "seconds": float,
+        "evals_per_s": float}
+
+
+def load_baseline():
+    spec = importlib.util.spec_from_file_location("numpy_baseline", ROOT / "scripts" / "numpy_baseline.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return load_baseline()
+
+
+def run_cli(argv, capsys):
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# ------------------------------------------------------------------------------------------------ bench command
+
+@pytest.fixture(scope="module")
+def bench_json():
+    """One tiny float64 benchmark in a child process (the test process keeps its own JAX state)."""
+    result = subprocess.run([sys.executable, "-m", "scanner.cli", "bench", "--model", "lq", "--n", "24", "--chunk-size",
+                             "8", "--repeat", "2", "--json"], cwd=ROOT, capture_output=True, text=True,
+                            env=dict(os.environ, FLAVORSCAN_X64="1"))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_bench_json_keys_and_types(bench_json):
+    for key, kind in KEYS.items():
+        assert key in bench_json, key
+        assert isinstance(bench_json[key], kind), (key, bench_json[key])
+    assert bench_json["model"] == "lq"
+    assert bench_json["n"] == 24
+    assert bench_json["dtype"] == "float64"
+    assert bench_json["device"] == "cpu"
+    assert bench_json["chunk_size"] == 8 and bench_json["chunks"] == 3
+    assert bench_json["points_computed"] >= 24
+    assert bench_json["repeat"] == 2 and len(bench_json["seconds_runs"]) == 2
+    assert bench_json["compile_seconds"] > 0 and bench_json["seconds"] > 0
+    assert bench_json["evals_per_s"] == pytest.approx(24 / bench_json["seconds"])
+    assert isinstance(bench_json["viable"], int) and 0 <= bench_json["viable"] <= 24
+    assert isinstance(bench_json["jax_version"], str) and isinstance(bench_json["devices"], int)
+
+
+def test_bench_float32_is_computed_in_float32():
+    """The test process runs with x64 on: --dtype float32 must re-run in a child with FLAVORSCAN_X64=0, and
+    the child checks the dtype of the computed columns (it refuses to report float32 for float64 work)."""
+    result = subprocess.run([sys.executable, "-m", "scanner.cli", "bench", "--model", "lq", "--n", "8", "--chunk-size",
+                             "8", "--dtype", "float32", "--json"], cwd=ROOT, capture_output=True, text=True,
+                            env=dict(os.environ, FLAVORSCAN_X64="1"))
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["dtype"] == "float32"
+    assert payload["x64"] is False
+    for key, kind in KEYS.items():
+        assert isinstance(payload[key], kind), key
+
+
+def test_lq_bench_card_is_the_fixed_work():
+    from scanner.bench import lq_bench_card
+
+    card = lq_bench_card(100, 50)
+    scan = card["scan"]
+    assert card["model"] == "lq" and card["measurements"] == "paper2022"
+    assert scan["n"] == 100 and scan["chunk_size"] == 50 and scan["keep"] == "viable"
+    assert scan["M_R2"] == {"range": [1000.0, 3000.0], "prior": "uniform"}
+    assert scan["M_S1"] == {"range": [1000.0, 3000.0], "prior": "uniform"}
+    assert scan["m0I0"] == {"range": [1e-8, 1e-5], "prior": "log"}
+    for name in ("fR", "fL", "yR", "yL"):
+        entry = scan["couplings"][name]
+        assert entry["probability"] == [[1.0] * 3] * 3 and entry["phase"] == "uniform"
+        assert entry["magnitude_lo"] == [[1e-4] * 3] * 3 and entry["magnitude_hi"] == [[1.0] * 3] * 3
+    assert card["constraints"]["enabled"] == "default"
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--model", "lq", "--n", "0"], "--n"),
+    (["--model", "lq", "--n", "10", "--repeat", "0"], "--repeat"),
+    (["--model", "lq", "--n", "10", "--chunk-size", "0"], "--chunk-size"),
+    (["--model", "lq", "--n", "10", "--seed", "-1"], "--seed"),
+    (["--model", "lq", "--card", "x.toml"], "--card"),
+    (["--model", "zprime", "--breakdown"], "--breakdown"),
+    (["--model", "lq", "--seconds-budget", "5"], "--seconds-budget"),
+])
+def test_bad_arguments_exit_2_one_line(argv, needle, capsys):
+    code, out, err = run_cli(["bench", *argv], capsys)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and needle in err
+
+
+@pytest.mark.parametrize("argv", [["--model", "nope", "--n", "5"], ["--model", "lq", "--n", "many"],
+                                  ["--model", "lq", "--dtype", "float16"], ["--n", "5"]])
+def test_argparse_errors_exit_2_one_line(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", *argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_zprime_without_its_sampler_is_a_user_error(capsys):
+    if importlib.util.find_spec("scanner.zprime_scan") is not None:
+        pytest.skip("scanner.zprime_scan exists: the Z' benchmark runs")
+    code, out, err = run_cli(["bench", "--model", "zprime", "--n", "8"], capsys)
+    assert code == 2 and "not available yet" in err and len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------------------------------------ numpy baseline
+
+def test_numpy_baseline_runs_and_reports(baseline):
+    result = baseline.bench(n=40, chunk_size=16, repeat=1)
+    for key, kind in KEYS.items():
+        assert isinstance(result[key], kind), key
+    assert result["model"] == "lq-numpy" and result["n"] == 40
+    assert result["constraints"] > 30
+
+
+def test_numpy_sampling_is_the_bench_distribution(baseline):
+    p = baseline.sample(np.random.default_rng(1), 20000)
+    for name in ("fR", "fL", "yR", "yL"):
+        magnitude = np.abs(p[name])
+        assert magnitude.min() >= 1e-4 and magnitude.max() <= 1.0
+        assert np.mean(np.log10(magnitude)) == pytest.approx(-2.0, abs=0.02)  # log-uniform
+        assert np.mean(np.cos(np.angle(p[name]))) == pytest.approx(0.0, abs=0.02)  # uniform phase
+    assert 1000 <= p["M_R2"].min() and p["M_S1"].max() <= 3000
+    assert np.mean(np.log10(p["m0I0"])) == pytest.approx(-6.5, abs=0.03)
+
+
+KEY_OBSERVABLES = ("m1_eV", "m2_eV", "m3_eV", "dm21_sq", "dm3l_sq", "s12_sq", "s23_sq", "s13_sq", "m_bb_eV",
+                   "ordering", "delta_a_mu", "delta_a_e", "br_mu_e_gamma", "br_tau_e_gamma", "br_tau_mu_gamma",
+                   "cr_mu_e_au", "c9_ee", "c10_mumu", "r_k", "r_kstar", "r_d", "r_dstar", "br_bc_taunu",
+                   "eps_nsi_ee", "eps_nsi_mutau", "r_nunu_k", "br_kp_pinunu", "dgamma_z_tautau_rel",
+                   "bound_kk_mixing", "bound_lhc_fhat_btau", "chi2_total")
+ANGLES = ("delta_cp", "alpha21", "alpha31")
+
+
+def jax_columns(params, card=None):
+    import jax
+
+    from scanner.bench import lq_bench_card
+    from scanner.pipeline import make_point_function, model_inputs
+
+    card = card or lq_bench_card(8, 8)
+    point_function = make_point_function(card, model_inputs(card))
+    columns = jax.jit(jax.vmap(point_function))({k: np.asarray(v) for k, v in params.items()})
+    return {k: np.asarray(v) for k, v in columns.items()}, [c for c in point_function.constraints.constraints]
+
+
+def tx1_perturbed(n, seed=3):
+    """TX-I (leptoquark.md sec. 7) with every nonzero coupling, both masses and m0I0 scattered by a few percent:
+    realistic hierarchical textures with exact zeros, near the oscillation windows (mixed pass/fail)."""
+    rng = np.random.default_rng(seed)
+    tx1 = {
+        "fR": [[0, 0, 0], [0.13, 0, -0.027], [0.036, 0.01, 0]],
+        "fL": [[0, 0, 1.0], [0, 0, 6.36e-4], [0, 0, -5.32e-6]],
+        "yR": [[0, 0, 0], [-0.3, 0, 1.0], [0, 0.0025, 0]],
+        "yL": [[0, 0, 0], [0.02, 0, 0], [0, 1.2, 0]],
+    }
+    params = {}
+    for name, matrix in tx1.items():
+        m = np.asarray(matrix, dtype=np.float64)[None] * (1 + 0.03 * rng.standard_normal((n, 3, 3)))
+        params[name] = m * np.exp(0.05j * rng.standard_normal((n, 3, 3)))
+    params["M_R2"] = 1500.0 * (1 + 0.05 * rng.standard_normal(n))
+    params["M_S1"] = 1200.0 * (1 + 0.05 * rng.standard_normal(n))
+    params["m0I0"] = 1.73e-6 * (1 + 0.05 * rng.standard_normal(n))
+    return params
+
+
+@pytest.fixture(scope="module")
+def agreement(baseline):
+    """JAX's own benchmark points (200) and 200 perturbed TX-I points through both pipelines."""
+    params, jax_random, _ = baseline.jax_points(200, seed=5)
+    tx1 = tx1_perturbed(200)
+    jax_tx1, constraints = jax_columns(tx1)
+    c = baseline.constants()
+    out = {}
+    with np.errstate(all="ignore"):
+        for label, p, theirs in (("random", params, jax_random), ("tx1", tx1, jax_tx1)):
+            out[label] = (theirs, baseline.evaluate(p, c))
+    return out, constraints
+
+
+@pytest.mark.parametrize("label", ["random", "tx1"])
+def test_numpy_baseline_matches_jax_observables(agreement, label):
+    theirs, ours = agreement[0][label]
+    for name in KEY_OBSERVABLES:
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-8, atol=0, err_msg=name)
+    for name in ANGLES:  # compared on the circle
+        difference = np.abs(np.angle(np.exp(1j * (ours[name] - theirs[name]))))
+        assert difference.max() < 1e-7, name
+    shared = [k for k in theirs if k in ours and theirs[k].dtype.kind == "f" and not k.startswith(("chi2_", "penalty_"))]
+    assert len(shared) > 150  # every parameter and observable column is compared, not just the key ones
+    for name in shared:
+        if name in ANGLES:
+            continue
+        # a complex quantity (name, name_im) is compared relative to its modulus
+        partner = name[:-3] if name.endswith("_im") else f"{name}_im"
+        modulus = np.hypot(theirs[name], theirs[partner]) if partner in theirs else np.abs(theirs[name])
+        scale = np.maximum(modulus, 1e-300)
+        assert np.max(np.abs(ours[name] - theirs[name]) / scale) < 1e-8, name
+
+
+@pytest.mark.parametrize("label", ["random", "tx1"])
+def test_numpy_baseline_matches_jax_pass_flags(agreement, label):
+    results, constraints = agreement
+    theirs, ours = results[label]
+    assert {c.name for c in constraints} == {k[5:] for k in ours if k.startswith("pass_")}
+    mixed = 0
+    for c in constraints:
+        np.testing.assert_array_equal(ours[f"pass_{c.name}"], theirs[f"pass_{c.name}"], err_msg=c.name)
+        mixed += 0 < theirs[f"pass_{c.name}"].sum() < len(theirs[f"pass_{c.name}"])
+    assert mixed >= 5  # the comparison sees both outcomes for many constraints
+    np.testing.assert_array_equal(ours["viable"], theirs["viable"])
+    finite = np.isfinite(theirs["chi2_total"])
+    np.testing.assert_allclose(ours["chi2_total"][finite], theirs["chi2_total"][finite], rtol=1e-8)
+
+
+def test_bench_compare_table_formatting():
+    spec = importlib.util.spec_from_file_location("bench_compare", ROOT / "scripts" / "bench_compare.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    numpy_result = {"dtype": "float64", "chunk_size": 16, "n": 32, "seconds": 2.0, "cpu_seconds": 1.5,
+                    "evals_per_s": 16.0, "viable": 0}
+    jax_result = dict(numpy_result, seconds=0.5, evals_per_s=64.0, compile_seconds=3.0, devices=2)
+    rows = [module.row("numpy", numpy_result, 16.0), module.row("jax", jax_result, 16.0)]
+    assert rows[1]["ratio_vs_numpy"] == pytest.approx(4.0)
+    table = module.format_table(rows)
+    assert len(table.splitlines()) == 4 and "4.00" in table
