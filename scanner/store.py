@@ -61,6 +61,7 @@ Files are data: h5py and json only, never pickle or eval.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import errno
 import fcntl
@@ -241,6 +242,22 @@ def _fsync_path(path: Path, directory: bool = False) -> None:
             raise
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def _replacing(tmp: Path, final: Path):
+    """Write to ``tmp`` inside the block; on success fsync it and rename it onto ``final`` atomically, on
+    any failure (including a KeyboardInterrupt) remove it, so readers see either nothing or a whole file."""
+    try:
+        yield tmp
+        _fsync_path(tmp)
+        os.replace(tmp, final)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -850,8 +867,6 @@ class RunWriter:
         self._check_open()
         if not self._buffer:
             return None
-        import h5py
-
         index, count = self.shard
         name = f"seg-{index:04d}-{self._next_seq:06d}.h5"
         self._next_seq += 1
@@ -861,7 +876,7 @@ class RunWriter:
         chunk_rows = np.array([len(d["point_id"]) for _, d, _ in self._buffer], dtype=np.int64)
         rows = int(chunk_rows.sum())
         data = {n: np.concatenate([d[n] for _, d, _ in self._buffer]) for n in self._schema}
-        try:
+        with _replacing(tmp, final):
             with _h5open(tmp, "w", libver="v108") as f:
                 _set_common_attrs(
                     f, "flavorscan-segment", self._card_json, self._card_hash, self._schema,
@@ -875,14 +890,6 @@ class RunWriter:
                     for key in self._counts_keys:
                         g.create_dataset(key, data=np.array([cd[key] for _, _, cd in self._buffer], np.int64))
                 _write_columns(f, self._schema, data, rows)
-            _fsync_path(tmp)
-            os.replace(tmp, final)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
         _fsync_path(self.directory, directory=True)
         del data
         self._seen[name] = chunks
@@ -1227,19 +1234,11 @@ def merge(directory, output, virtual: bool = False) -> dict:
     if any(seg.path.resolve() == target for seg in cat.segments) or target == cat.path.resolve():
         raise UserError(f"{output} is one of the files being merged")
     tmp = output.with_name(output.name + ".tmp")
-    try:
+    with _replacing(tmp, output):
         if virtual:
             rows = _merge_virtual(cat, schema, tmp, output)
         else:
             rows = _merge_physical(cat, schema, tmp)
-        _fsync_path(tmp)
-        os.replace(tmp, output)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
     if virtual:
         _read_meta(output)  # re-open the final file and re-check its sources
     return {"output": str(output), "rows": rows, "segments": len(cat.segments), "virtual": virtual}
