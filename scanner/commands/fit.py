@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import math
 
+from scanner.commands.point import constraint_lines
+
 
 def register(subparsers):
     parser = subparsers.add_parser("fit", help="fit a [point] card's free parameters ([refine]) to its constraints")
@@ -57,11 +59,7 @@ def format_text(result: dict, start: dict, settings: dict) -> str:
         fb = "nan" if b is None else f"{b:.6g}"
         lines.append(f"{name:<20} {fa:>14}  {fb:>14}")
     lines.append("")
-    lines.append("constraint                value          pass   chi2")
-    for name, c in result["constraints"].items():
-        value = "nan" if c["value"] is None else f"{c['value']:.6g}"
-        chi2 = "-" if c["chi2"] is None else f"{c['chi2']:.3g}"
-        lines.append(f"{name:<20} {value:>14}  {'yes' if c['pass'] else 'NO':<5}  {chi2}")
+    lines.extend(constraint_lines(result["constraints"]))
     chi2 = "nan" if result["chi2_total"] is None else f"{result['chi2_total']:.6g}"
     loss = "nan" if result["loss"] is None else f"{result['loss']:.6g}"
     lines.append("")

@@ -46,6 +46,16 @@ def evaluate_card_point(card: dict) -> dict:
     }
 
 
+def constraint_lines(constraints: dict) -> list[str]:
+    """The constraint table (value, pass, chi2) shared by ``point`` and ``fit``."""
+    lines = ["constraint                      value          pass   chi2"]
+    for name, c in constraints.items():
+        value = "nan" if c["value"] is None else f"{c['value']:.6g}"
+        chi2 = "-" if c["chi2"] is None else f"{c['chi2']:.3g}"
+        lines.append(f"{name:<30} {value:>14}  {'yes' if c['pass'] else 'NO':<5}  {chi2}")
+    return lines
+
+
 def format_text(result: dict) -> str:
     lines = ["observable                      value          unit"]
     for name, value in result["observables"].items():
@@ -53,11 +63,7 @@ def format_text(result: dict) -> str:
         lines.append(f"{name:<30} {shown:>14}  {result['units'][name]}")
     if result["constraints"]:
         lines.append("")
-        lines.append("constraint                      value          pass   chi2")
-        for name, c in result["constraints"].items():
-            value = "nan" if c["value"] is None else f"{c['value']:.6g}"
-            chi2 = "-" if c["chi2"] is None else f"{c['chi2']:.3g}"
-            lines.append(f"{name:<30} {value:>14}  {'yes' if c['pass'] else 'NO':<5}  {chi2}")
+        lines.extend(constraint_lines(result["constraints"]))
     lines.append("")
     lines.append(f"chi2_total = {result['chi2_total']:.6g}    viable = {'yes' if result['viable'] else 'no'}")
     return "\n".join(lines)
