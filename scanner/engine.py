@@ -75,13 +75,9 @@ class ScanEngine:
         self.point_function = make_point_function(card, self.inputs)
         self.sample = sampler(card["model"])
         mesh = Mesh(np.array(self.devices), ("chunks",))
-        # shard_map (not automatic partitioning): every device runs the very same one-chunk program. Each
-        # device holds exactly one chunk, so the chunk axis is added back with x[None] rather than by a
-        # vmap, whose size-1 batch dimension cost ~30% of a step on the CPU backend (BENCHMARKS.md).
-        def one_chunk_per_device(chunk_indices):
-            return jax.tree.map(lambda x: x[None], self._one_chunk(chunk_indices[0]))
-
-        per_device = jax.shard_map(one_chunk_per_device, mesh=mesh, in_specs=PartitionSpec("chunks"),
+        # shard_map (not automatic partitioning): every device runs the very same one-chunk program, so
+        # rows are bitwise identical for any device count.
+        per_device = jax.shard_map(jax.vmap(self._one_chunk), mesh=mesh, in_specs=PartitionSpec("chunks"),
                                    out_specs=PartitionSpec("chunks"), check_vma=False)
         self._evaluate = jax.jit(per_device)
         self._gather = jax.jit(self._gather_rows)
