@@ -67,10 +67,39 @@ def lq_evaluate(params, inputs) -> dict:
     return out
 
 
+ZPRIME_SCALARS = (
+    Observable("g_X", "", "U(1)_X gauge coupling"),
+    Observable("m_Zp", "GeV", "Z' mass"),
+    Observable("epsilon", "", "kinetic mixing given on the card (used when epsilon_loop = 0)"),
+    Observable("epsilon_loop", "", "1 = loop-induced L_mu - L_tau kinetic mixing"),
+    Observable("g_bs_L", "", "Z' coupling to s-bar gamma P_L b"),
+    Observable("g_bs_R", "", "Z' coupling to s-bar gamma P_R b"),
+)
+ZPRIME_CHARGES = (("X_q", ("1", "2", "3")), ("X_L", LEPTONS), ("X_E", LEPTONS), ("X_N", LEPTONS))
+
+
+def _zprime_parameters() -> tuple[Observable, ...]:
+    charges = tuple(
+        Observable(f"{name}_{label}", "", f"U(1)_X charge {name} of family {label}")
+        for name, labels in ZPRIME_CHARGES
+        for label in labels
+    )
+    return ZPRIME_SCALARS + charges
+
+
+def zprime_columns_from_params(params) -> dict:
+    """Flatten a (batched) Z' params pytree into named real columns."""
+    columns = {o.name: params[o.name] for o in ZPRIME_SCALARS}
+    for name, labels in ZPRIME_CHARGES:
+        for k, label in enumerate(labels):
+            columns[f"{name}_{label}"] = params[name][..., k]
+    return columns
+
+
 def _zprime_model() -> Model:
     from kernels import zprime
 
-    return Model("zprime", zprime.PARAMETERS, zprime.OBSERVABLES, zprime.zprime_observables)
+    return Model("zprime", _zprime_parameters(), zprime.OBSERVABLES, zprime.zprime_observables)
 
 
 def model(name: str) -> Model:

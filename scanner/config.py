@@ -177,6 +177,12 @@ def resolve_zprime_point(point: dict) -> dict:
     else:
         eps = number(eps, "point.epsilon")
     out["epsilon"] = eps
+    from kernels.zprime.models import make_params  # the model layer knows which charges allow "loop"
+
+    try:
+        make_params(charges, out["g_X"], out["m_Zp"], eps, g_bs_L=out["g_bs"])
+    except ValueError as exc:
+        raise UserError(f"point.{exc}") from None
     return out
 
 

@@ -42,7 +42,7 @@ def available_constraints(model: str, measurements: str) -> dict[str, Constraint
     entry_names = {o.name for o in get_model(model).observables} | {o.name for o in get_model(model).parameters}
     out = {}
     for name, spec in measurement_set(measurements)["constraint"].items():
-        if spec["observable"] in entry_names:
+        if spec["observable"] in entry_names and model in spec.get("models", (model,)):
             out[name] = Constraint(name, spec["kind"], spec["observable"], spec)
     return out
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from kernels import constants
 from kernels.neutrino import loop_integral_i0, m0_prefactor, rescale_mass_scale
-from kernels.observables import lq_columns_from_params, model as get_model
+from kernels.observables import lq_columns_from_params, model as get_model, zprime_columns_from_params
 from scanner.constraints import ConstraintSet
 
 
@@ -53,16 +53,15 @@ def point_params(card: dict, inputs: dict) -> dict:
     """The params pytree of the card's [point] for its model."""
     if card["model"] == "lq":
         return lq_point_params(card["point"], inputs)
-    from kernels.zprime import zprime_point_params
+    from kernels.zprime.models import make_params
 
-    return zprime_point_params(card["point"])
+    point = card["point"]
+    return make_params(point["charges"], point["g_X"], point["m_Zp"], point["epsilon"], g_bs_L=point["g_bs"])
 
 
 def parameter_columns(model_name: str, params) -> dict:
     if model_name == "lq":
         return lq_columns_from_params(params)
-    from kernels.zprime import zprime_columns_from_params
-
     return zprime_columns_from_params(params)
 
 
