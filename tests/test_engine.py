@@ -1,8 +1,12 @@
-"""The scan engine through the real CLI: identical rows for 1 and 4 devices, for shards, and after SIGKILL
-+ resume. Subprocesses share a persistent JAX compilation cache so each kernel compiles once."""
+"""The scan engine through the real CLI: identical rows for 1 and 4 devices, for shards, for two processes
+joined by jax.distributed (SLURM auto-detection), and after SIGKILL + resume. Subprocesses share a
+persistent JAX compilation cache so each kernel compiles once."""
 
+import json
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -143,3 +147,36 @@ def test_different_card_in_same_directory_is_refused(tmp_path, card, env):
 def test_bad_shard_is_one_line(card, env, tmp_path):
     result = flavorscan(["run", str(card), "--out", str(tmp_path), "--shard", "3/3"], env)
     assert result.returncode == 2 and "--shard" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def free_slurm_job_id() -> int:
+    """A SLURM job id whose coordinator port (jax's SlurmCluster: 61440 + id % 4096) is free here."""
+    for _ in range(50):
+        job_id = random.randrange(10_000, 1_000_000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", 61440 + job_id % 4096))
+            except OSError:
+                continue
+        return job_id
+    pytest.skip("no free port in the range jax's SLURM cluster detection uses")
+
+
+def test_distributed_processes_under_slurm_give_identical_rows(tmp_path, card, env, reference):
+    """Two real processes, as `srun -n 2 flavorscan run --distributed` starts them: jax.distributed
+    detects the SLURM environment, starts its coordination service, and each process evaluates the chunks
+    of its process index into the shared run directory."""
+    job_id = free_slurm_job_id()
+    processes = []
+    for rank in range(2):
+        slurm = dict(env, SLURM_JOB_ID=str(job_id), SLURM_STEP_NODELIST="127.0.0.1", SLURM_NTASKS="2",
+                     SLURM_PROCID=str(rank), SLURM_LOCALID=str(rank), SLURM_STEP_NUM_NODES="1")
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "scanner.cli", "run", str(card), "--out", str(tmp_path), "--quiet",
+             "--distributed"], env=slurm, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [process.communicate(timeout=600) for process in processes]
+    for process, (_, stderr) in zip(processes, outputs):
+        assert process.returncode == 0, stderr
+    shards = sorted(json.loads(stdout.strip().splitlines()[-1])["shard"] for stdout, _ in outputs)
+    assert shards == ["0/2", "1/2"]
+    assert_same_rows(load(tmp_path), reference)
