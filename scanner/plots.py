@@ -12,7 +12,12 @@ Column expressions (anywhere a column is expected):
 - ``NAME``: a stored column (parameter, observable, ``chi2_total``, ``pass_<constraint>`` ...);
 - ``abs:NAME``: |z| of the complex quantity stored as ``NAME`` (real part) and ``NAME_im`` (imaginary
   part), e.g. ``abs:fR_ctau``; |NAME| if there is no ``NAME_im`` column;
-- ``arg:NAME``: its phase atan2(NAME_im, NAME) in rad.
+- ``arg:NAME``: its phase atan2(NAME_im, NAME) in rad;
+- ``A*B`` (two or more of the above joined by ``*``): the product, e.g. ``abs:yL_tmu*abs:yR_tmu`` for
+  |y^L_tμ y^R_tμ| (the combination that enters Δa_μ).
+
+Axes are logarithmic when the values are positive and span more than one decade (|coupling| axes:
+``abs:`` expressions and their products, more than half a decade, the letter's style), linear otherwise.
 
 Which rows a plot uses (``rows``): ``"all"`` stored rows; ``"viable"`` rows with ``viable`` true;
 ``"limits"`` rows that pass every limit-type constraint (those without a χ², i.e. whose ``chi2_<name>``
@@ -41,25 +46,28 @@ COLOR_BUILTINS = ("chi2", "constraint")
 DEFAULT_MAX_POINTS = 300_000
 PREFETCH_BYTES = 256 * 2**20  # runs smaller than this are read in one pass (one load per column otherwise)
 CACHE_BYTES = 2 * 2**30  # columns kept in memory for reuse by a RunData (least recently used dropped)
-LOG_DECADES = 2.0  # automatic log axis when positive values span more than this many decades
+LOG_DECADES = 1.0  # automatic log axis when positive values span more than this many decades
+COUPLING_LOG_DECADES = 0.5  # ... and for |coupling| axes (abs: expressions and their products)
 
 # Δχ² levels of 68.27% / 95.45% confidence for one and two profiled parameters
 DCHI2_1D = (1.0, 4.0)
 DCHI2_2D = (2.30, 6.18)
 
-# |coupling| planes of the lq-couplings preset, in the style of the letter's Figs. 3-4: pairs of
-# couplings that enter the same observable (first pair wins a panel when both entries vary).
+# Panels of the lq-couplings preset, in the style of the letter's Figs. 3-4: |coupling| planes (log axes) of
+# couplings that enter the same observable, and products against the leptoquark mass that suppresses them.
+# A panel is drawn when both of its expressions vary among the viable points; at most six, in this order.
 LQ_COUPLING_PAIRS = (
-    ("yL_tmu", "yR_tmu", "Δa_μ (S1 top loop)"),
-    ("yL_ce", "yR_ce", "Δa_e (S1 charm loop)"),
-    ("fL_cmu", "fR_cmu", "Δa_μ (R2 charm loop)"),
-    ("fR_ce", "fR_te", "R_K(*) (R2: f̂R_se f̂R_be*)"),
-    ("fR_cmu", "fR_tmu", "R_K(*) μμ (R2)"),
-    ("yL_ctau", "yR_ctau", "R_D(*) (S1, ν_τ)"),
-    ("yL_tmu", "yR_ctau", "R_D(*) (S1, ν_μ)"),
-    ("fL_ctau", "fR_ttau", "R_D(*) (R2)"),
-    ("fL_utau", "yR_ctau", "neutrino mass (f^L, y^R)"),
-    ("yL_cmu", "fL_ctau", "neutrino mass (y^L, f^L)"),
+    ("abs:yL_tmu", "abs:yR_tmu", r"$\Delta a_\mu$ ($S_1$, top loop)"),
+    ("M_S1", "abs:yL_tmu*abs:yR_tmu", r"$\Delta a_\mu \propto |y^L_{t\mu} y^R_{t\mu}|\,/\,M_{S_1}^2$"),
+    ("abs:yL_ce", "abs:yR_ce", r"$\Delta a_e$ ($S_1$, charm loop)"),
+    ("abs:fL_cmu", "abs:fR_cmu", r"$\Delta a_\mu$ ($R_2$, charm loop)"),
+    ("abs:fR_ce", "abs:fR_te", r"$R_{K^{(*)}}$ ($R_2$: $\hat f^R_{se} \hat f^{R*}_{be}$)"),
+    ("abs:fR_cmu", "abs:fR_tmu", r"$R_{K^{(*)}}$, $\mu\mu$ ($R_2$)"),
+    ("abs:yL_ctau", "abs:yR_ctau", r"$R_{D^{(*)}}$ ($S_1$, $\nu_\tau$)"),
+    ("abs:yL_tmu", "abs:yR_ctau", r"$R_{D^{(*)}}$ ($S_1$, $\nu_\mu$)"),
+    ("abs:fL_ctau", "abs:fR_ttau", r"$R_{D^{(*)}}$ ($R_2$)"),
+    ("abs:fL_utau", "abs:yR_ctau", r"neutrino mass ($f^L$, $y^R$)"),
+    ("abs:yL_cmu", "abs:fL_ctau", r"neutrino mass ($y^L$, $f^L$)"),
 )
 MASS_LIKE = ("M_R2", "M_S1", "m0I0", "m_Zp", "g_X", "epsilon", "g_bs")
 
@@ -113,6 +121,9 @@ _PRETTY = {
     "eps_nsi_mutau": r"$|\epsilon^{\rm NSI}_{\mu\tau}|$",
     "br_b_k_zp": r"BR($B\to K Z'$)",
     "dgamma_z_tautau_rel": r"$\delta\Gamma(Z\to\tau\tau)/\Gamma$",
+    "eps_nsi_ee_minus_mumu": r"$\epsilon^{\rm NSI}_{ee} - \epsilon^{\rm NSI}_{\mu\mu}$",
+    "eps_nsi_tautau_minus_mumu": r"$\epsilon^{\rm NSI}_{\tau\tau} - \epsilon^{\rm NSI}_{\mu\mu}$",
+    "br_b_k_zp_inv": r"BR($B\to K Z'$, $Z'\to\nu\bar\nu$)",
     "chi2_total": r"$\chi^2_{\rm total}$",
     "penalty_total": "penalty (total)",
 }
@@ -189,9 +200,37 @@ def _split_expr(expr: str) -> tuple[str | None, str]:
     return None, expr
 
 
+def _factors(expr: str) -> list[str]:
+    """The factors of a product expression ``A*B*...`` (one factor for a plain expression)."""
+    return [f.strip() for f in expr.split("*")]
+
+
+def is_coupling_expr(expr: str) -> bool:
+    """``abs:<coupling>`` or a product of such: |coupling| axes (log from half a decade on)."""
+    for f in _factors(expr):
+        prefix, name = _split_expr(f)
+        if prefix != "abs" or not _COUPLING_RE.match(name):
+            return False
+    return True
+
+
+def log_threshold(expr: str | None) -> float:
+    """Decades above which an axis of ``expr`` is logarithmic by default."""
+    return COUPLING_LOG_DECADES if expr and is_coupling_expr(expr) else LOG_DECADES
+
+
 def label(expr: str, reg: dict | None = None) -> str:
     """Axis label of a column expression: a math form where known, unit from the registry."""
     reg = reg or {}
+    factors = _factors(expr)
+    if len(factors) > 1:
+        if is_coupling_expr(expr):  # |y^L_tmu y^R_tmu|: one modulus around the product
+            inner = []
+            for f in factors:
+                matrix, chir, quark, lepton, _ = _COUPLING_RE.match(_split_expr(f)[1]).groups()
+                inner.append(f"{matrix}^{chir}_{{{quark}{_LEPTON_TEX[lepton]}}}")
+            return "$|" + r"\,".join(inner) + "|$"
+        return r" $\times$ ".join(label(f, reg) for f in factors)
     prefix, name = _split_expr(expr)
     base = name[:-3] if name.endswith("_im") and prefix is None else name
     m = _COUPLING_RE.match(name)
@@ -273,6 +312,9 @@ class RunData:
     # -- columns ---------------------------------------------------------------------------------
 
     def has(self, expr: str) -> bool:
+        factors = _factors(expr)
+        if len(factors) > 1:
+            return all(f and self.has(f) for f in factors)
         prefix, name = _split_expr(expr)
         if prefix not in (None, "abs", "arg"):
             return False
@@ -282,6 +324,13 @@ class RunData:
 
     def check(self, expr: str) -> str:
         """``expr`` if it names a column (expression), else UserError naming close matches."""
+        factors = _factors(expr)
+        if len(factors) > 1:
+            for f in factors:
+                if not f:
+                    raise UserError(f"column {expr!r}: empty factor in a product (write A*B)")
+                self.check(f)
+            return expr
         prefix, name = _split_expr(expr)
         if prefix not in (None, "abs", "arg"):
             raise UserError(f"column {expr!r}: unknown prefix {prefix!r} (use abs:NAME or arg:NAME)")
@@ -320,6 +369,12 @@ class RunData:
     def get(self, expr: str) -> np.ndarray:
         """Values of a column expression over all stored rows (sorted by point_id)."""
         self.check(expr)
+        factors = _factors(expr)
+        if len(factors) > 1:
+            out = np.asarray(self.get(factors[0]), dtype=float)
+            for f in factors[1:]:
+                out = out * np.asarray(self.get(f), dtype=float)
+            return out
         prefix, name = _split_expr(expr)
         if prefix is None:
             return self._raw(name)
@@ -447,17 +502,18 @@ class RunData:
 # helpers
 
 
-def auto_log(values: np.ndarray) -> bool:
-    """True when the finite values are all positive and span more than LOG_DECADES decades."""
+def auto_log(values: np.ndarray, expr: str | None = None) -> bool:
+    """True when the finite values are all positive and span more than LOG_DECADES decades
+    (COUPLING_LOG_DECADES for |coupling| expressions)."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if v.size < 2 or np.any(v <= 0):
         return False
-    return math.log10(v.max() / v.min()) > LOG_DECADES
+    return math.log10(v.max() / v.min()) > log_threshold(expr)
 
 
-def _scale(values, forced: bool | None) -> bool:
-    return auto_log(values) if forced is None else bool(forced)
+def _scale(values, forced: bool | None, expr: str | None = None) -> bool:
+    return auto_log(values, expr) if forced is None else bool(forced)
 
 
 def _clean(mask: np.ndarray, *arrays_and_logs) -> np.ndarray:
@@ -484,9 +540,9 @@ def _edges(values: np.ndarray, log: bool, bins: int) -> np.ndarray:
     return 10.0**e if log else e
 
 
-def auto_bins(n_rows: int, dims: int, lo: int = 8, hi: int = 60) -> int:
-    """Bins per axis so that a random scan puts about 4 rows in each bin."""
-    return int(np.clip((max(n_rows, 1) / 4.0) ** (1.0 / dims), lo, hi))
+def auto_bins(n_rows: int, dims: int, lo: int = 8, hi: int = 60, per_bin: float = 4.0) -> int:
+    """Bins per axis so that a random scan puts about ``per_bin`` rows in each bin."""
+    return int(np.clip((max(n_rows, 1) / per_bin) ** (1.0 / dims), lo, hi))
 
 
 def _is_grid(values: np.ndarray, u: np.ndarray, log: bool) -> bool:
@@ -587,8 +643,33 @@ def _set_axes(ax, data: RunData, x: str, y: str | None, logx: bool, logy: bool) 
         ax.set_ylabel(label(y, data.registry))
     if logx:
         set_log(ax, "x")
+        _plain_log_labels(ax, "x")
     if logy:
         set_log(ax, "y")
+        _plain_log_labels(ax, "y")
+    _math_offsets(ax)
+
+
+def _plain_log_labels(ax, which: str) -> None:
+    """A log axis over less than 2.5 decades between 1e-3 and 1e4 gets plain labels on its major and
+    (2, 5) minor ticks — 0.02, 0.05, 0.1 — instead of sparse powers of ten or "2×10⁰"."""
+    from matplotlib.ticker import FuncFormatter
+
+    lo, hi = ax.get_xlim() if which == "x" else ax.get_ylim()
+    if not (0 < lo < hi) or hi / lo > 10**2.5 or lo < 1e-3 or hi > 1e4:
+        return
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    plain = FuncFormatter(lambda v, _pos: f"{v:g}")
+    axis.set_major_formatter(plain)
+    axis.set_minor_formatter(plain)
+
+
+def _math_offsets(ax) -> None:
+    """Linear axes show a common power of ten as "×10⁻¹²" (mathtext) rather than "1e-12"."""
+    for axis in (ax.xaxis, ax.yaxis):
+        fmt = axis.get_major_formatter()
+        if hasattr(fmt, "set_useMathText"):
+            fmt.set_useMathText(True)
 
 
 def _title(data: RunData, text: str) -> str:
@@ -648,14 +729,14 @@ def scatter(
     xv = np.asarray(data.get(x), dtype=float)
     yv = np.asarray(data.get(y), dtype=float)
     base = data.select(rows)
-    lx = _scale(xv[base], logx)
-    ly = _scale(yv[base], logy)
+    lx = _scale(xv[base], logx, x)
+    ly = _scale(yv[base], logy, y)
     mask = _clean(base, (xv, lx), (yv, ly))
     if not mask.any():
         raise UserError(f"no finite {x}, {y} values to plot in {data.path} (rows={rows})")
     viable = data.viable()
     idx, sampled = _subsample(mask, viable, max_points)
-    fig = new_figure(7.0, 5.2)
+    fig = new_figure(8.8 if color == "constraint" else 7.0, 5.2)
     ax = fig.add_subplot()
     s = marker_size(idx.size)
     if color == "constraint":
@@ -671,8 +752,10 @@ def scatter(
             text = f"{'fails ' if i < len(names) - 2 else ''}{_constraint_label(name)} ({sel.size})"
             ax.scatter(xv[sel], yv[sel], s=s * (2.0 if name == "viable" else 1.0), lw=0,
                        color=special.get(i, colors.get(i)), label=text, zorder=3 if name == "viable" else 2)
-        ax.legend(title="first failing constraint", fontsize=7, title_fontsize=8,
-                  markerscale=max(1.0, math.sqrt(25.0 / s)), loc="best", framealpha=0.8)
+        # outside the axes, on the right: a legend inside would hide points of the dense regions
+        ax.legend(title="first failing\nconstraint", fontsize=7, title_fontsize=8,
+                  markerscale=max(1.0, math.sqrt(25.0 / s)), loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  frameon=False, borderaxespad=0.0)
         what = "coloured by the first failing constraint (card order)"
     else:
         cname = "chi2_total" if color == "chi2" else color
@@ -726,7 +809,7 @@ def profile2d(
     yv = np.asarray(data.get(y), dtype=float)
     chi2 = data.chi2()
     base = data.select(rows)
-    lx, ly = _scale(xv[base], logx), _scale(yv[base], logy)
+    lx, ly = _scale(xv[base], logx, x), _scale(yv[base], logy, y)
     mask = _clean(base, (xv, lx), (yv, ly), (chi2, False))
     if not mask.any():
         raise UserError(f"no rows with finite {x}, {y} and chi2_total in {data.path} (rows={rows})")
@@ -752,7 +835,7 @@ def profile2d(
     best = np.argmin(cs)
     ax.plot(xs[best], ys[best], marker="*", color="red", ms=12, mec="white", ls="none",
             label=f"best: $\\chi^2$ = {cs[best]:.4g}")
-    ax.legend(fontsize=8, loc="best")
+    fig.legend(fontsize=8, loc="outside lower center", ncols=3, frameon=False)  # never over the bins
     _set_axes(ax, data, x, y, lx, ly)
     ax.set_title(title or _title(data, f"profile: min $\\chi^2$ per bin over {mask.sum()} rows ({rows})"),
                  fontsize=9)
@@ -779,12 +862,13 @@ def profile1d(
     xv = np.asarray(data.get(x), dtype=float)
     chi2 = data.chi2()
     base = data.select(rows)
-    lx = _scale(xv[base], logx)
+    lx = _scale(xv[base], logx, x)
     mask = _clean(base, (xv, lx), (chi2, False))
     if not mask.any():
         raise UserError(f"no rows with finite {x} and chi2_total in {data.path} (rows={rows})")
     xs, cs = xv[mask], chi2[mask]
-    ex = _grid_edges(xs, lx, bins or auto_bins(xs.size, 1, hi=50))
+    # about 40 rows per bin: the minimum over the other dimensions of a random scan needs many samples
+    ex = _grid_edges(xs, lx, bins or auto_bins(xs.size, 1, hi=50, per_bin=40.0))
     ix = _bin_index(xs, ex)
     prof = _binned_min(ix, np.zeros_like(ix), cs, len(ex) - 1, 1)[:, 0]
     dchi2 = prof - np.nanmin(prof)
@@ -809,6 +893,7 @@ def profile1d(
         ax.set_ylim(0, max(9.0, top * 1.05))
     if lx:
         set_log(ax, "x")
+    _math_offsets(ax)
     ax.set_xlabel(label(x, data.registry))
     ax.set_ylabel(r"$\Delta\chi^2$ (min per bin)")
     if own:
@@ -819,30 +904,30 @@ def profile1d(
 
 
 def _lq_pairs(data: RunData, mask: np.ndarray, max_panels: int) -> list[tuple[str, str, str]]:
-    """Coupling pairs for the lq-couplings preset: known pairs whose magnitudes both vary among the
-    rows of ``mask``, else pairs of the varying couplings."""
-    have = {}
+    """Panels of the lq-couplings preset: the known pairs (LQ_COUPLING_PAIRS) whose expressions both vary
+    among the rows of ``mask``, then pairs of the remaining varying couplings."""
+    known: dict[str, bool] = {}
 
-    def varies(name):
-        if name not in have:
-            expr = f"abs:{name}"
-            have[name] = data.has(expr) and bool(data.varying([expr], mask))
-        return have[name]
+    def varies(expr):
+        if expr not in known:
+            known[expr] = data.has(expr) and bool(data.varying([expr], mask))
+        return known[expr]
 
-    pairs = [(f"abs:{a}", f"abs:{b}", why) for a, b, why in LQ_COUPLING_PAIRS if varies(a) and varies(b)]
+    pairs = [(a, b, why) for a, b, why in LQ_COUPLING_PAIRS if varies(a) and varies(b)]
     if len(pairs) < max_panels:
-        used = {p for a, b, _ in pairs for p in (a, b)}
+        used = {f for a, b, _ in pairs for e in (a, b) for f in _factors(e)}
         rest = [e for e in data.parameter_exprs() if _COUPLING_RE.match(_split_expr(e)[1])]
-        rest = [e for e in data.varying(rest, mask) if e not in used]
-        rest = [e if e.startswith("abs:") else f"abs:{e}" for e in rest]
+        rest = [e if e.startswith("abs:") else f"abs:{e}" for e in data.varying(rest, mask)]
+        rest = [e for e in rest if e not in used]
         for a, b in zip(rest[0::2], rest[1::2]):
             pairs.append((a, b, ""))
     return pairs[:max_panels]
 
 
 def lq_couplings(data: RunData, out, *, max_panels: int = 6, title: str | None = None, dpi: int = 120) -> Path:
-    """Planes of |coupling| pairs of the viable points (letter Figs. 3-4 style), coloured by chi2_total,
-    with the masses' plane as the last panel when both masses vary."""
+    """The letter's Figs. 3-4 style: planes of the viable points' |couplings| (pairs that enter the same
+    observable, and |y y| products against the leptoquark mass) on log axes, coloured by chi2_total, with
+    the masses' plane as the last panel when both masses vary."""
     data.require_rows()
     viable = data.viable() & data.finite()
     if not viable.any():
@@ -850,17 +935,17 @@ def lq_couplings(data: RunData, out, *, max_panels: int = 6, title: str | None =
     pairs = _lq_pairs(data, viable, max_panels)
     masses = [m for m in ("M_R2", "M_S1") if data.has(m)]
     if len(masses) == 2 and len(data.varying(masses, viable)) == 2:
-        pairs = pairs[: max_panels - 1] + [("M_R2", "M_S1", "masses")]
+        pairs = pairs[: max_panels - 1] + [("M_R2", "M_S1", "leptoquark masses")]
     if not pairs:
         raise UserError(f"{data.path}: no two LQ couplings vary among the viable points (nothing to plot)")
     n = len(pairs)
     ncol = min(3, n)
     nrow = math.ceil(n / ncol)
-    fig = new_figure(4.0 * ncol + 1.2, 3.5 * nrow + 0.6)
+    fig = new_figure(4.0 * ncol + 1.2, 3.5 * nrow + 0.7)
     axes = fig.subplots(nrow, ncol, squeeze=False)
     chi2 = data.chi2() if "chi2_total" in data.columns else np.zeros(data.rows)
     idx, sampled = _subsample(viable, None, DEFAULT_MAX_POINTS)
-    order = idx[np.argsort(-np.nan_to_num(chi2[idx], nan=np.inf))]
+    order = idx[np.argsort(-np.nan_to_num(chi2[idx], nan=np.inf))]  # lowest chi2 drawn last (on top)
     norm = _chi2_norm(chi2[order])
     if norm is None:
         _, _, mcolors, _ = require_matplotlib()
@@ -871,11 +956,11 @@ def lq_couplings(data: RunData, out, *, max_panels: int = 6, title: str | None =
     for k, (a, b, why) in enumerate(pairs):
         ax = axes[k // ncol][k % ncol]
         av, bv = np.asarray(data.get(a), float)[order], np.asarray(data.get(b), float)[order]
-        la, lb = auto_log(av[av > 0]) and np.all(av > 0), auto_log(bv[bv > 0]) and np.all(bv > 0)
+        la, lb = auto_log(av, a), auto_log(bv, b)
         sc = ax.scatter(av, bv, c=chi2[order], cmap="viridis", norm=norm, s=s, lw=0)
         _set_axes(ax, data, a, b, la, lb)
         if why:
-            ax.set_title(why, fontsize=8)
+            ax.set_title(why, fontsize=9)
     for k in range(n, nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
     if sc is not None:
@@ -883,6 +968,64 @@ def lq_couplings(data: RunData, out, *, max_panels: int = 6, title: str | None =
     note = f"{int(viable.sum())} viable points" + (f" ({idx.size} drawn at random)" if sampled else "")
     fig.suptitle(title or _title(data, f"|coupling| planes of the viable points; {note}"), fontsize=9)
     return save(fig, out, dpi)
+
+
+ZP_BAND = "delta_a_mu"  # the constraint whose passing bins form the band of the zprime preset
+
+
+def zprime_regions(
+    data: RunData,
+    x: str = "m_Zp",
+    y: str = "g_X",
+    *,
+    bins: int | None = None,
+    logx: bool | None = None,
+    logy: bool | None = None,
+) -> dict:
+    """What the zprime preset draws, as arrays over the (x, y) bins.
+
+    Returns {"x_edges", "y_edges", "logx", "logy", "mask" (rows used: finite observables, finite x/y,
+    positive on log axes), "excluded": {constraint: (nx, ny) array: 1 where no used row in the bin passes
+    pass_<constraint>, 0 where some row passes, NaN where the bin is empty}, "not_excluding": [constraints
+    that exclude no bin], "everywhere": [constraints that exclude every non-empty bin (also in "excluded";
+    the plot lists them instead of shading the whole plane)], "band": (nx, ny) array: 1 where some row passes pass_delta_a_mu, 0 where none
+    does, NaN where empty (None without that column)}. The band constraint is not in "excluded".
+    """
+    data.require_rows()
+    missing = [c for c in (x, y) if not data.has(c)]
+    if missing:
+        if (x, y) == ("m_Zp", "g_X"):
+            raise UserError(f"the zprime preset needs columns m_Zp and g_X (a Z' run); {data.path} has no "
+                            f"{missing[0]} column (other columns: --x COL --y COL)")
+        data.check(missing[0])
+    xv, yv = np.asarray(data.get(x), float), np.asarray(data.get(y), float)
+    lx, ly = _scale(xv, logx, x), _scale(yv, logy, y)
+    mask = _clean(data.finite(), (xv, lx), (yv, ly))
+    if not mask.any():
+        raise UserError(f"no finite {x}, {y} values in {data.path}")
+    xs, ys = xv[mask], yv[mask]
+    bins = bins or auto_bins(xs.size, 2)
+    ex, ey = _grid_edges(xs, lx, bins), _grid_edges(ys, ly, bins)
+    ix, iy = _bin_index(xs, ex), _bin_index(ys, ey)
+    nx, ny = len(ex) - 1, len(ey) - 1
+    excluded, not_excluding, everywhere = {}, [], []
+    for name in data.constraints:
+        if name == ZP_BAND:
+            continue
+        flags = np.asarray(data.get(f"pass_{name}"), bool)[mask]
+        allowed = _binned_any(ix, iy, flags, nx, ny)
+        ex_bins = np.where(np.isnan(allowed), np.nan, 1.0 - allowed)
+        if np.nansum(ex_bins) > 0:
+            excluded[name] = ex_bins
+            if np.all(ex_bins[~np.isnan(ex_bins)] == 1.0):
+                everywhere.append(name)
+        else:
+            not_excluding.append(name)
+    band = None
+    if f"pass_{ZP_BAND}" in data.columns:
+        band = _binned_any(ix, iy, np.asarray(data.get(f"pass_{ZP_BAND}"), bool)[mask], nx, ny)
+    return {"x_edges": ex, "y_edges": ey, "logx": lx, "logy": ly, "mask": mask, "excluded": excluded,
+            "not_excluding": not_excluding, "everywhere": everywhere, "band": band}
 
 
 def zprime(
@@ -898,23 +1041,11 @@ def zprime(
     dpi: int = 120,
 ) -> Path:
     """(m_Z′, g_X) plane: each constraint's excluded region shaded (bins where no stored point passes
-    it), the Δa_μ band (bins where some point passes pass_delta_a_mu) and the viable points."""
-    data.require_rows()
-    missing = [c for c in (x, y) if not data.has(c)]
-    if missing:
-        if (x, y) == ("m_Zp", "g_X"):
-            raise UserError(f"the zprime preset needs columns m_Zp and g_X (a Z' run); {data.path} has no "
-                            f"{missing[0]} column (other columns: --x COL --y COL)")
-        data.check(missing[0])
-    xv, yv = np.asarray(data.get(x), float), np.asarray(data.get(y), float)
-    lx, ly = _scale(xv, logx), _scale(yv, logy)
-    mask = _clean(data.finite(), (xv, lx), (yv, ly))
-    if not mask.any():
-        raise UserError(f"no finite {x}, {y} values in {data.path}")
-    xs, ys = xv[mask], yv[mask]
-    bins = bins or auto_bins(xs.size, 2)
-    ex, ey = _grid_edges(xs, lx, bins), _grid_edges(ys, ly, bins)
-    ix, iy = _bin_index(xs, ex), _bin_index(ys, ey)
+    it), the Δa_μ band (bins where some point passes pass_delta_a_mu) and the viable points
+    (:func:`zprime_regions` computes the regions)."""
+    reg = zprime_regions(data, x, y, bins=bins, logx=logx, logy=logy)
+    ex, ey, lx, ly, mask = reg["x_edges"], reg["y_edges"], reg["logx"], reg["logy"], reg["mask"]
+    xs, ys = np.asarray(data.get(x), float)[mask], np.asarray(data.get(y), float)[mask]
     nx, ny = len(ex) - 1, len(ey) - 1
     # bin centres plus the outer edges (values repeated there), so shading reaches the frame
     cx = np.concatenate([[ex[0]], _centres(ex, lx), [ex[-1]]])
@@ -923,39 +1054,30 @@ def zprime(
     def padded(z):
         return np.pad(np.where(np.isnan(z), 0.0, z), 1, mode="edge").T
 
-    fig = new_figure(7.4, 5.6)
+    fig = new_figure(7.8, 6.0)
     ax = fig.add_subplot()
     _, _, mcolors, _ = require_matplotlib()
     import matplotlib.patches as mpatches
 
-    band_name = "delta_a_mu"
-    others = [c for c in data.constraints if c != band_name]
-    colors = _category_colors(len(others), avoid_green=True)
+    names = [c for c in data.constraints if c != ZP_BAND]
+    shaded = [c for c in reg["excluded"] if c not in reg["everywhere"]]
+    colors = dict(zip(shaded, _category_colors(len(shaded), avoid_green=True)))
     handles = []
-    n_excluding = 0
-    for name, col in zip(others, colors):
-        flags = np.asarray(data.get(f"pass_{name}"), bool)[mask]
-        if flags.all():
-            continue
-        allowed = _binned_any(ix, iy, flags, nx, ny)
-        excluded = np.where(np.isnan(allowed), np.nan, 1.0 - allowed)
-        if not np.nansum(excluded):
-            continue
-        n_excluding += 1
+    for name in shaded:
+        excluded = reg["excluded"][name]
+        col = colors[name]
         z = padded(excluded)
         ax.contourf(cx, cy, z, levels=[0.5, 1.5], colors=[col], alpha=0.35)
         ax.contour(cx, cy, z, levels=[0.5], colors=[col], linewidths=1.2)
         handles.append(mpatches.Patch(facecolor=mcolors.to_rgba(col, 0.35), edgecolor=col,
                                       label=f"excluded: {_constraint_label(name)}"))
-    if f"pass_{band_name}" in data.columns:
-        flags = np.asarray(data.get(f"pass_{band_name}"), bool)[mask]
-        inside = _binned_any(ix, iy, flags, nx, ny)
-        if np.nansum(inside):
-            z = padded(inside)
-            ax.contourf(cx, cy, z, levels=[0.5, 1.5], colors=["limegreen"], alpha=0.45)
-            ax.contour(cx, cy, z, levels=[0.5], colors=["darkgreen"], linewidths=1.4)
-            handles.append(mpatches.Patch(facecolor=mcolors.to_rgba("limegreen", 0.45), edgecolor="darkgreen",
-                                          label=r"$\Delta a_\mu$ band (pass)"))
+    band = reg["band"]
+    if band is not None and np.nansum(band):
+        z = padded(band)
+        ax.contourf(cx, cy, z, levels=[0.5, 1.5], colors=["limegreen"], alpha=0.45)
+        ax.contour(cx, cy, z, levels=[0.5], colors=["darkgreen"], linewidths=1.4)
+        handles.append(mpatches.Patch(facecolor=mcolors.to_rgba("limegreen", 0.45), edgecolor="darkgreen",
+                                      label=r"$\Delta a_\mu$ band (pass)"))
     viable = data.viable()[mask]
     if viable.any():
         vi, _ = _subsample(viable, None, 20_000)
@@ -965,11 +1087,17 @@ def zprime(
     ax.set_xlim(ex[0], ex[-1])
     ax.set_ylim(ey[0], ey[-1])
     _set_axes(ax, data, x, y, lx, ly)
+    # constraints that shade nothing, or everything, are named rather than drawn
+    for names_, text in ((reg["everywhere"], "excluded everywhere here (not shaded)"),
+                         (reg["not_excluding"] if reg["excluded"] else [], "no excluded region")):
+        if names_:
+            shown = ", ".join(_constraint_label(c) for c in names_)
+            handles.append(mpatches.Patch(facecolor="none", edgecolor="none", label=f"{text}: {shown}"))
     if handles:
-        fig.legend(handles=handles, fontsize=7, loc="outside lower center", ncols=min(3, len(handles)),
+        fig.legend(handles=handles, fontsize=7, loc="outside lower center", ncols=min(2, len(handles)),
                    frameon=False)
     note = f"{mask.sum()} rows, {nx}x{ny} bins"
-    if n_excluding == 0 and data.constraints:
+    if not reg["excluded"] and names:
         note += "; no stored row fails a constraint (run keeps only viable rows?): no excluded region"
     ax.set_title(title or _title(data, f"excluded where no stored point in a bin passes; {note}"), fontsize=9)
     return save(fig, out, dpi)
@@ -1035,8 +1163,8 @@ def corner(
     dpi: int = 100,
 ) -> tuple[Path, list[str], list[str]]:
     """Corner plot of the viable points' parameters that vary (magnitudes for complex couplings):
-    histograms on the diagonal, scatter below. A parameter whose values are positive and span more than
-    two decades is shown as log10. Returns (path, plotted, left out beyond ``max_params``)."""
+    histograms on the diagonal, scatter below. A parameter whose values are positive and span more than a
+    decade (|couplings|: half a decade) is shown as log10. Returns (path, plotted, left out beyond ``max_params``)."""
     data.require_rows()
     viable = data.viable() & data.finite()
     if not viable.any():
@@ -1047,14 +1175,18 @@ def corner(
     exprs = data.varying(exprs, viable)
     if not exprs:
         raise UserError(f"{data.path}: no parameter varies among the viable points")
-    first = [e for e in exprs if _split_expr(e)[1] in MASS_LIKE]
-    exprs = first + [e for e in exprs if e not in first]
+    first = sorted((e for e in exprs if _split_expr(e)[1] in MASS_LIKE),
+                   key=lambda e: MASS_LIKE.index(_split_expr(e)[1]))
+    # then the couplings of the lq-couplings panels (those behind the observables), then the rest
+    paired = [f for a, b, _ in LQ_COUPLING_PAIRS for e in (a, b) for f in _factors(e)]
+    second = [e for e in dict.fromkeys(paired) if e in exprs and e not in first]
+    exprs = first + second + [e for e in exprs if e not in first and e not in second]
     shown, left = exprs[:max_params], exprs[max_params:]
     n = len(shown)
     vals, names = [], []
     for e in shown:
         v = np.asarray(data.get(e), float)[viable]
-        if auto_log(v):
+        if auto_log(v, e):
             vals.append(np.log10(v))
             names.append(f"log$_{{10}}$ {label(e, data.registry)}")
             continue
@@ -1062,13 +1194,18 @@ def corner(
         exp = int(math.floor(math.log10(top))) if top > 0 else 0
         if exp >= 5 or exp <= -3:  # put the power of ten into the label (no offset text between the panels)
             vals.append(v / 10.0**exp)
-            names.append(f"{label(e, data.registry)} / $10^{{{exp}}}$")
+            text = label(e, data.registry)
+            if text.endswith("]"):  # "m0I0 [GeV]" -> "m0I0 [10^-6 GeV]"
+                head, unit = text[:-1].rsplit("[", 1)
+                names.append(f"{head}[$10^{{{exp}}}$ {unit}]")
+            else:
+                names.append(f"{text} [$10^{{{exp}}}$]")
         else:
             vals.append(v)
             names.append(label(e, data.registry))
     idx, _ = _subsample(np.ones(vals[0].size, bool), None, max_points)
     panel = max(1.3, min(2.2, 16.0 / n))
-    margin_l, margin_b, margin_t = 0.9, 0.8, 0.6  # inches
+    margin_l, margin_b, margin_t = 1.0, 1.0, 0.6  # inches
     side = panel * n
     fig = new_figure(side + margin_l + 0.2, side + margin_b + margin_t)
     fig.set_layout_engine(None)  # a uniform grid: fixed margins are much faster than constrained layout
@@ -1106,15 +1243,15 @@ def corner(
                 fmt = axis.get_major_formatter()
                 if hasattr(fmt, "set_useOffset"):
                     fmt.set_useOffset(False)
-            ax.tick_params(labelsize=6, length=2)
+            ax.tick_params(labelsize=7, length=2)
             if i == n - 1:
-                ax.set_xlabel(names[j], fontsize=7)
+                ax.set_xlabel(names[j], fontsize=8)
                 for t in ax.get_xticklabels():
                     t.set_rotation(45)
             else:
                 ax.set_xticklabels([])
             if j == 0 and i > 0:
-                ax.set_ylabel(names[i], fontsize=7)
+                ax.set_ylabel(names[i], fontsize=8)
             elif i != j or j > 0:
                 ax.set_yticklabels([])
     extra = f"; {len(left)} more varying parameters not shown" if left else ""

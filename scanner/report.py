@@ -220,6 +220,13 @@ def build_report(directory, out, *, fmt: str = "html", top: int = 10, corner_max
     if summary.get("tmp_files"):
         rows.append(["unfinished .tmp segments (ignored)", _fmt(summary["tmp_files"])])
     doc.table(["", "value"], rows)
+    n_viable = int(np.count_nonzero(data.viable() & data.finite()))
+    if n_viable == 0:
+        never = [c for c in data.constraints if not np.any(np.asarray(data.get(f"pass_{c}"), bool))]
+        why = f" No stored row passes {', '.join(never)}." if never else ""
+        doc.note(f"No viable point: none of the {data.rows} stored rows passes every enabled constraint."
+                 f"{why} The best-points table lists the lowest-χ² rows instead, and the figures of viable "
+                 "points (coupling planes, corner plot) are left out.")
     if summary.get("viable_fraction") == 1.0 and not points:
         doc.note("Every stored row is viable: this run probably keeps viable rows only, so fractions over "
                  "stored rows say nothing about how often constraints fail.")

@@ -1,10 +1,23 @@
-"""Plots and reports (scanner.plots, scanner.report, ``flavorscan plot`` / ``report``) on small run
-directories written with scanner.store.RunWriter from synthetic but realistic columns."""
+"""Plots and reports (scanner.plots, scanner.report, ``flavorscan plot`` / ``report``) drawn from small REAL
+runs made with the CLI once per session:
+
+- ``lq_run``: tests/cards/plots_lq.toml, 3000 leptoquark points around TX-I, every row kept (viable and
+  failing rows, per-chunk counts);
+- ``zp_run``: tests/cards/plots_zprime.toml, runs/zprime_lmutau.toml (L_mu - L_tau) on a 48 x 40 (m_Zp, g_X)
+  grid, every row kept;
+- ``zp_noviable_run``: tests/cards/plots_zprime_noviable.toml, a random L_mu - L_tau scan with delta_a_e
+  enabled, which no point passes: a run with no viable row.
+
+Images are checked for content (size, non-blank, colours) and, through the figure objects, for what is drawn
+(points per scatter against the rows, the Z' regions against the rows' pass flags).
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,151 +27,8 @@ pytest.importorskip("matplotlib")
 from scanner import store  # noqa: E402
 from scanner.cli import main  # noqa: E402
 
-QUARKS, LEPTONS = ("u", "c", "t"), ("e", "mu", "tau")
-COUPLINGS = [f"{m}_{q}{l}" for m in ("fR", "fL", "yR", "yL") for q in QUARKS for l in LEPTONS]
-VARYING = ("yL_tmu", "yR_tmu", "yR_ctau", "fR_ce", "fR_te", "fL_ctau")
-LQ_CARD = {"model": "lq", "measurements": "paper2022", "title": "synthetic LQ test scan",
-           "scan": {"seed": 11, "n": 4000, "chunk_size": 500}}
-ZP_CARD = {"model": "zprime", "measurements": "current", "scan": {"seed": 3, "grid": [40, 40]}}
-PROV = {"flavorscan_version": "0.1.0", "jax_version": "0.4.x", "devices": ["cpu:0"], "dtype": "float64",
-        "seed": 11, "measurements": "paper2022", "git_commit": "0123abc"}
-
-
-def _gauss(out, name, value, centre, sigma, n_sigma=2.0):
-    pull = (value - centre) / sigma
-    out[f"pass_{name}"] = np.abs(pull) <= n_sigma
-    out[f"chi2_{name}"] = pull * pull
-    return pull * pull
-
-
-def _limit(out, name, value, limit):
-    out[f"pass_{name}"] = value <= limit
-    out[f"chi2_{name}"] = np.full(value.shape, np.nan)
-
-
-def lq_chunk(c: int, n: int = 500, seed: int = 11) -> dict:
-    """One chunk of a synthetic LQ scan: parameters as in a real run (36 complex couplings, most fixed
-    at zero), toy observables with the right names and scales, constraint columns as scanner.constraints
-    writes them."""
-    rng = np.random.default_rng([seed, c])
-    cols = {"M_R2": rng.uniform(1000, 3000, n), "M_S1": rng.uniform(1000, 3000, n),
-            "m0I0": 10 ** rng.uniform(-8, -5, n)}
-    for name in COUPLINGS:
-        if name in VARYING:
-            mag = 10 ** rng.uniform(-3, 0, n)
-            phase = rng.choice([0.0, np.pi], n)
-            cols[name], cols[f"{name}_im"] = mag * np.cos(phase), mag * np.sin(phase)
-        else:
-            cols[name], cols[f"{name}_im"] = np.zeros(n), np.zeros(n)
-    s1 = (1200.0 / cols["M_S1"]) ** 2
-    r2 = (1500.0 / cols["M_R2"]) ** 2
-    obs = {
-        "dm21_sq": 7.4e-5 * (cols["m0I0"] / 1.73e-6) ** 2 * (1 + 0.1 * rng.normal(size=n)),
-        "s12_sq": 0.31 + 0.05 * rng.normal(size=n),
-        "delta_a_mu": 2.24e-9 * cols["yL_tmu"] * cols["yR_tmu"] / (1.2 * 0.0025) * s1 * 0.01,
-        "delta_a_e": -8.6e-13 * np.abs(cols["yR_ctau"]) * s1,
-        "r_d": 0.295 * (1 + 0.3 * np.abs(cols["yR_ctau"] * cols["yL_tmu"]) * s1),
-        "r_dstar": 0.2451 * (1 + 0.1 * np.abs(cols["yR_ctau"] * cols["yL_tmu"]) * s1),
-        "r_k": 1.0 - 0.3 * cols["fR_ce"] * cols["fR_te"] * r2 * 10,
-        "br_mu_e_gamma": 1e-9 * (cols["fR_ce"] * cols["fL_ctau"]) ** 2 * r2 + 1e-16,
-        "br_tau_mu_gamma": 1e-6 * (cols["yL_tmu"] * cols["yR_ctau"]) ** 2 * s1 + 1e-12,
-    }
-    bad = rng.random(n) < 0.01  # a few non-finite rows, as the engine can produce
-    obs["dm21_sq"][bad] = np.nan
-    gaussian = {"dm21_sq": (7.42e-5, 0.21e-5), "s12_sq": (0.304, 0.012), "delta_a_mu": (2.51e-9, 0.59e-9),
-                "r_d": (0.339, 0.030), "r_k": (0.949, 0.05)}
-    limits = {"br_mu_e_gamma": 4.2e-13, "br_tau_mu_gamma": 4.4e-8}
-    # about 5% of the rows near the measurements, as a targeted scan would find them
-    good = ~bad & (rng.random(n) < 0.05)
-    for name, (centre, sigma) in gaussian.items():
-        obs[name][good] = centre + sigma * rng.uniform(-1.9, 1.9, good.sum())
-    for name, limit in limits.items():
-        obs[name][good] = limit * 10 ** rng.uniform(-3, -0.05, good.sum())
-    cols.update(obs)
-    chi2 = np.zeros(n)
-    for name, (centre, sigma) in gaussian.items():
-        chi2 += _gauss(cols, name, obs[name], centre, sigma)
-    for name, limit in limits.items():
-        _limit(cols, name, obs[name], limit)
-    finite = ~bad
-    cols["chi2_total"] = np.where(finite, chi2, np.nan)
-    cols["penalty_total"] = np.zeros(n)
-    passes = np.logical_and.reduce([cols[k] for k in list(cols) if k.startswith("pass_")])
-    cols["viable"] = passes & finite
-    cols["reason"] = np.where(finite, 0, 1).astype(np.int8)
-    cols["point_id"] = (c * n + np.arange(n)).astype(np.int64)
-    cols["chunk"] = np.full(n, c, dtype=np.int64)
-    return cols
-
-
-def zprime_chunk(c: int, ms, gs) -> dict:
-    """A row of a (m_Z', g_X) grid scan of L_mu - L_tau with toy but shaped observables."""
-    m, g = np.meshgrid(ms, gs[c : c + 1], indexing="ij")
-    m, g = m.ravel(), g.ravel()
-    n = m.size
-    mmu = 0.10566
-    cols = {"g_X": g, "m_Zp": m, "epsilon": g / 69.3, "charges_index": np.zeros(n, np.int64)}
-    cols["delta_a_mu"] = g**2 / (8 * np.pi**2) / (1 + (2.0 / 3.0) * (m / mmu) ** 2)
-    cols["trident_ratio"] = 1 + 2.0e5 * g**2 / (m**2 + 0.8455**2) * 0.05
-    cols["borexino_ratio"] = 1 + 3e3 * g**2 / (m**2 + 1e-6) * 1e-3
-    cols["eps_nsi_ee"] = g**2 / (m**2 + 1e-12) * 1e-2
-    chi2 = _gauss(cols, "delta_a_mu", cols["delta_a_mu"], 2.51e-9, 0.59e-9)
-    _limit(cols, "trident_ratio", cols["trident_ratio"], 1.3688)
-    _limit(cols, "borexino_ratio", cols["borexino_ratio"], 1.3)
-    _limit(cols, "eps_nsi_ee", cols["eps_nsi_ee"], 0.5)
-    cols["chi2_total"] = chi2
-    cols["penalty_total"] = np.zeros(n)
-    cols["viable"] = np.logical_and.reduce([cols[k] for k in list(cols) if k.startswith("pass_")])
-    cols["reason"] = np.zeros(n, np.int8)
-    cols["point_id"] = (c * n + np.arange(n)).astype(np.int64)
-    cols["chunk"] = np.full(n, c, np.int64)
-    return cols
-
-
-def write_lq(directory, chunks=8):
-    with store.RunWriter(directory, LQ_CARD, PROV) as w:
-        for c in range(chunks):
-            cols = lq_chunk(c)
-            counts = {"points": 500, "viable": int(cols["viable"].sum())}
-            counts.update({k: int(v.sum()) for k, v in cols.items() if k.startswith("pass_")})
-            w.add_chunk(c, cols, counts=counts)
-    return directory
-
-
-def write_zprime(directory, n=40):
-    ms, gs = np.geomspace(1e-3, 1.0, n), np.geomspace(1e-5, 1e-2, n)
-    with store.RunWriter(directory, ZP_CARD, dict(PROV, measurements="current")) as w:
-        for c in range(n):
-            w.add_chunk(c, zprime_chunk(c, ms, gs))
-    return directory
-
-
-@pytest.fixture(scope="module")
-def lq_run(tmp_path_factory):
-    return write_lq(tmp_path_factory.mktemp("lq") / "run")
-
-
-@pytest.fixture(scope="module")
-def zp_run(tmp_path_factory):
-    return write_zprime(tmp_path_factory.mktemp("zp") / "run")
-
-
-def assert_png(path, min_bytes=8000):
-    """A readable PNG with real content: size, several colours, not a blank canvas."""
-    from matplotlib import image
-
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
-    assert len(data) > min_bytes, (path, len(data))
-    img = image.imread(path)
-    assert img.ndim == 3 and img.shape[0] > 200 and img.shape[1] > 200
-    rgb = img[..., :3].reshape(-1, 3)
-    assert rgb.std() > 0.05, f"{path} looks blank"
-    q = (rgb * 255).astype(np.uint32)
-    colours = np.unique(q[:, 0] << 16 | q[:, 1] << 8 | q[:, 2])
-    assert colours.size > 50, f"{path} has almost no colours"
-    non_white = np.mean(np.any(rgb < 0.95, axis=1))
-    assert non_white > 0.03, f"{path}: only {non_white:.1%} of the pixels are drawn"
+CARDS = Path(__file__).parent / "cards"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "postprocessing.md"
 
 
 def cli(args, capsys):
@@ -167,51 +37,321 @@ def cli(args, capsys):
     return code, out.out, out.err
 
 
+def _real_run(tmp_path_factory, card, name):
+    out = tmp_path_factory.mktemp(name) / "run"
+    code = main(["run", str(CARDS / card), "--out", str(out), "--quiet"])
+    assert code == 0, f"flavorscan run {card} failed"
+    return out
+
+
+@pytest.fixture(scope="session")
+def lq_run(tmp_path_factory):
+    return _real_run(tmp_path_factory, "plots_lq.toml", "lq")
+
+
+@pytest.fixture(scope="session")
+def zp_run(tmp_path_factory):
+    return _real_run(tmp_path_factory, "plots_zprime.toml", "zp")
+
+
+@pytest.fixture(scope="session")
+def zp_noviable_run(tmp_path_factory):
+    return _real_run(tmp_path_factory, "plots_zprime_noviable.toml", "zpnv")
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """Every figure scanner.plots saves during the test, in order (the figure objects themselves)."""
+    from scanner import plots
+
+    saved = []
+    original = plots.save
+
+    def save(fig, out, dpi=120):
+        saved.append(fig)
+        return original(fig, out, dpi)
+
+    monkeypatch.setattr(plots, "save", save)
+    return saved
+
+
+def assert_png(path, min_bytes=8000):
+    """A readable PNG with real content: size, several colours, not a blank canvas."""
+    from matplotlib import image
+
+    data = Path(path).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    assert len(data) > min_bytes, (path, len(data))
+    img = image.imread(path)
+    assert img.ndim == 3 and img.shape[0] > 150 and img.shape[1] > 300, img.shape
+    rgb = img[..., :3].reshape(-1, 3)
+    assert rgb.std() > 0.05, f"{path} looks blank"
+    q = (rgb * 255).astype(np.uint32)
+    colours = np.unique(q[:, 0] << 16 | q[:, 1] << 8 | q[:, 2])
+    assert colours.size > 50, f"{path} has almost no colours"
+    non_white = np.mean(np.any(rgb < 0.95, axis=1))
+    assert non_white > 0.03, f"{path}: only {non_white:.1%} of the pixels are drawn"
+    return img
+
+
+def points_drawn(fig) -> int:
+    """Number of scatter markers in a figure (all axes)."""
+    from matplotlib.collections import PathCollection
+
+    return sum(len(c.get_offsets()) for ax in fig.axes for c in ax.collections if isinstance(c, PathCollection))
+
+
+def labelled_axes(fig):
+    """Axes with data (not colour bars) must have both axis labels."""
+    out = []
+    for ax in fig.axes:
+        if not ax.get_visible() or ax.get_label() == "<colorbar>":
+            continue
+        assert ax.get_xlabel() and ax.get_ylabel(), f"unlabelled axes: {ax.get_title()!r}"
+        out.append(ax)
+    return out
+
+
 # --------------------------------------------------------------------------------------------------
-# every plot type through the CLI
+# the real runs
+
+
+def test_real_runs(lq_run, zp_run, zp_noviable_run):
+    lq, zp, nv = store.info(lq_run), store.info(zp_run), store.info(zp_noviable_run)
+    assert lq["rows"] == 3000 and lq["complete"]
+    assert 20 < lq["viable_rows"] < 1500  # viable and failing rows: both kinds of plots have data
+    assert zp["rows"] == 48 * 40 and 0 < zp["viable_rows"] < zp["rows"]
+    assert nv["rows"] == 1000 and nv["viable_rows"] == 0
+    assert nv["counts"]["pass_delta_a_e"] == 0
+
+
+# --------------------------------------------------------------------------------------------------
+# every plot type through the CLI, from the LQ run
 
 
 @pytest.mark.parametrize(
     "extra, name",
     [
         (["--x", "M_R2", "--y", "abs:yR_ctau"], "scatter_chi2.png"),
-        (["--x", "r_d", "--y", "r_k", "--color", "constraint"], "scatter_constraint.png"),
+        (["--x", "delta_a_mu", "--y", "delta_a_e", "--color", "constraint"], "scatter_constraint.png"),
         (["--x", "abs:fR_ce", "--y", "abs:fR_te", "--color", "M_S1", "--rows", "viable"], "scatter_col.png"),
-        (["--x", "abs:yL_tmu", "--y", "abs:yR_tmu", "--kind", "profile"], "profile2d.png"),
-        (["--x", "M_S1"], "profile1d.png"),
-        (["--x", "m0I0", "--linx"], "profile1d_lin.png"),
-        (["--preset", "lq-couplings"], "lq_couplings.png"),
+        (["--x", "M_S1", "--y", "abs:yL_tmu*abs:yR_tmu", "--rows", "viable"], "scatter_product.png"),
     ],
 )
-def test_plot_kinds_lq(lq_run, tmp_path, capsys, extra, name):
+def test_scatter_kinds_lq(lq_run, tmp_path, capsys, figures, extra, name):
+    from scanner import plots
+
     out = tmp_path / name
-    code, stdout, err = cli(["plot", lq_run, *extra, "-o", out, "--dpi", "90"], capsys)
+    code, stdout, err = cli(["plot", lq_run, *extra, "-o", out, "--dpi", "80"], capsys)
     assert code == 0, err
     assert str(out) in stdout
     assert_png(out)
+    (fig,) = figures
+    labelled_axes(fig)
+    data = plots.RunData(lq_run)
+    rows = "viable" if "viable" in extra else "all"
+    assert points_drawn(fig) == int(data.select(rows).sum())  # one marker per selected row, none lost
 
 
-def test_plot_zprime_preset(zp_run, tmp_path, capsys):
-    out = tmp_path / "zprime.png"
-    code, _, err = cli(["plot", zp_run, "--preset", "zprime", "-o", out], capsys)
-    assert code == 0, err
-    assert_png(out)
-    # the excluded regions and the band are drawn in colour: many pixels are neither grey nor white
-    from matplotlib import image
-
-    rgb = image.imread(out)[..., :3]
-    chroma = rgb.max(axis=-1) - rgb.min(axis=-1)
-    assert np.mean(chroma > 0.15) > 0.1
-
-
-def test_auto_log_axes(lq_run, tmp_path):
+def test_scatter_constraint_legend_counts(lq_run, tmp_path, figures):
+    """--color constraint: the legend's counts are the first failing constraint of every row."""
     from scanner import plots
 
     data = plots.RunData(lq_run)
-    assert plots.auto_log(data.get("abs:yR_ctau"))  # 1e-3 .. 1
-    assert not plots.auto_log(data.get("M_R2"))  # 1 - 3 TeV
-    assert not plots.auto_log(data.get("yR_ctau"))  # signed
-    assert plots.auto_log(data.get("m0I0"))
+    plots.scatter(data, "r_d", "r_dstar", tmp_path / "c.png", color="constraint", dpi=60)
+    (fig,) = figures
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    counts = [int(re.search(r"\((\d+)\)$", t).group(1)) for t in texts]
+    assert sum(counts) == data.rows
+    cat, names = data.first_failing()
+    assert f"viable ({int(data.viable().sum())})" in texts
+    assert len(texts) == np.count_nonzero(np.bincount(cat, minlength=len(names)))
+    # the legend sits outside the axes: it never hides points
+    fig.canvas.draw()
+    legend_box = fig.axes[0].get_legend().get_window_extent()
+    assert legend_box.x0 >= fig.axes[0].get_window_extent().x1 - 1
+
+
+@pytest.mark.parametrize(
+    "extra, name",
+    [
+        (["--x", "abs:yL_tmu", "--y", "abs:yR_tmu", "--kind", "profile"], "profile2d.png"),
+        (["--x", "M_S1"], "profile1d.png"),
+        (["--x", "abs:yR_tmu"], "profile1d_log.png"),
+        (["--x", "m0I0", "--linx"], "profile1d_lin.png"),
+    ],
+)
+def test_profile_kinds_lq(lq_run, tmp_path, capsys, figures, extra, name):
+    out = tmp_path / name
+    code, _, err = cli(["plot", lq_run, *extra, "-o", out, "--dpi", "80"], capsys)
+    assert code == 0, err
+    assert_png(out)
+    (fig,) = figures
+    ax = labelled_axes(fig)[0]
+    assert "chi" in ax.get_ylabel() or "chi" in fig.axes[-1].get_ylabel()
+    log_x = ax.get_xscale() == "log"
+    assert log_x == ("abs:" in extra[1] and "--linx" not in extra)  # couplings over decades: log axes
+
+
+def test_lq_couplings_preset(lq_run, tmp_path, capsys, figures):
+    """The letter's Figs. 3-4 style: |coupling| planes of the viable points on log axes, the Δa_μ pair
+    and its product against M_S1 first, the masses last."""
+    from scanner import plots
+
+    out = tmp_path / "lq.png"
+    code, _, err = cli(["plot", lq_run, "--preset", "lq-couplings", "-o", out, "--dpi", "80"], capsys)
+    assert code == 0, err
+    assert_png(out, min_bytes=20000)
+    (fig,) = figures
+    axes = labelled_axes(fig)
+    assert len(axes) == 6
+    n_viable = int(plots.RunData(lq_run).viable().sum())
+    for ax in axes:
+        assert points_drawn_ax(ax) == n_viable
+    first, second, last = axes[0], axes[1], axes[-1]
+    assert "y^L_{t\\mu}" in first.get_xlabel() and "y^R_{t\\mu}" in first.get_ylabel()
+    assert first.get_xscale() == first.get_yscale() == "log"
+    assert "M_{S_1}" in second.get_xlabel() and second.get_yscale() == "log"
+    assert "y^L_{t\\mu}\\,y^R_{t\\mu}" in second.get_ylabel()
+    assert "M_{R_2}" in last.get_xlabel() and last.get_xscale() == "linear"
+    for ax in axes:  # titles in mathtext: no raw "_" outside $...$
+        assert "_" not in re.sub(r"\$[^$]*\$", "", ax.get_title()), ax.get_title()
+
+
+def points_drawn_ax(ax) -> int:
+    from matplotlib.collections import PathCollection
+
+    return sum(len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection))
+
+
+def test_constraint_summary_and_corner(lq_run, tmp_path, figures):
+    from scanner import plots
+
+    data = plots.RunData(lq_run)
+    assert_png(plots.constraint_summary(data, tmp_path / "cs.png", dpi=70))
+    path, shown, left = plots.corner(data, tmp_path / "corner.png", max_params=6, dpi=50)
+    assert_png(path)
+    assert shown[:2] == ["M_R2", "M_S1"]
+    assert "abs:yL_tmu" in shown and "abs:yR_tmu" in shown  # the couplings behind the observables first
+    assert len(shown) == 6 and left
+    corner_fig = figures[-1]
+    n_viable = int(data.viable().sum())
+    below = [ax for ax in corner_fig.axes if points_drawn_ax(ax)]
+    assert len(below) == 6 * 5 // 2 and all(points_drawn_ax(ax) == n_viable for ax in below)
+
+
+# --------------------------------------------------------------------------------------------------
+# the Z' (m_Zp, g_X) plot from the real L_mu - L_tau grid
+
+
+def test_zprime_regions_follow_the_rows(zp_run):
+    """On a grid (one row per bin) each constraint's excluded bins are exactly the rows failing it, and the
+    Δa_μ band exactly the rows passing delta_a_mu; the constraint names are the measurement set's."""
+    from scanner import plots
+
+    data = plots.RunData(zp_run)
+    reg = plots.zprime_regions(data)
+    assert reg["logx"] and reg["logy"]
+    ex, ey = reg["x_edges"], reg["y_edges"]
+    assert (len(ex) - 1, len(ey) - 1) == (48, 40)
+    ix = plots._bin_index(data.get("m_Zp"), ex)
+    iy = plots._bin_index(data.get("g_X"), ey)
+    assert len(set(zip(ix.tolist(), iy.tolist()))) == data.rows  # one row per bin
+    assert set(reg["excluded"]) == {"trident_ratio", "borexino_ratio"}
+    assert set(reg["not_excluding"]) == {"eps_nsi_ee_minus_mumu", "eps_nsi_tautau_minus_mumu", "br_b_k_zp_inv"}
+    for name, bins in reg["excluded"].items():
+        np.testing.assert_array_equal(bins[ix, iy], ~np.asarray(data.get(f"pass_{name}"), bool))
+    np.testing.assert_array_equal(reg["band"][ix, iy], np.asarray(data.get("pass_delta_a_mu"), bool))
+    # the known L_mu - L_tau picture: viable rows inside the band, outside every excluded region,
+    # between about 10 and 300 MeV
+    viable = data.viable()
+    assert np.all(reg["band"][ix[viable], iy[viable]] == 1)
+    for bins in reg["excluded"].values():
+        assert np.all(bins[ix[viable], iy[viable]] == 0)
+    m = data.get("m_Zp")[viable]
+    assert 5e-3 < m.min() and m.max() < 0.5
+
+
+def test_zprime_rows_match_point_evaluation(zp_run, tmp_path, capsys):
+    """Two rows of the run (a viable one, one excluded by trident and Borexino) against `flavorscan point`."""
+    cols = store.load(zp_run, ["g_X", "m_Zp", "viable", "pass_trident_ratio", "pass_borexino_ratio",
+                               "pass_delta_a_mu", "trident_ratio"])
+    excluded = ~cols["pass_trident_ratio"] & ~cols["pass_borexino_ratio"]
+    for k in (int(np.flatnonzero(cols["viable"])[0]), int(np.flatnonzero(excluded)[0])):
+        card = tmp_path / "point.toml"
+        card.write_text(
+            'model = "zprime"\nmeasurements = "paper2022"\n[point]\ncharges = "Lmu-Ltau"\n'
+            f'g_X = {float(cols["g_X"][k])!r}\nm_Zp = {float(cols["m_Zp"][k])!r}\nepsilon = "loop"\n'
+            '[constraints]\nenabled = "default"\ndisabled = ["delta_a_e"]\n'
+        )
+        code, out, err = cli(["point", card, "--json"], capsys)
+        assert code == 0, err
+        point = json.loads(out)
+        assert point["viable"] == bool(cols["viable"][k])
+        for name in ("trident_ratio", "borexino_ratio", "delta_a_mu"):
+            assert point["constraints"][name]["pass"] == bool(cols[f"pass_{name}"][k]), name
+        assert point["observables"]["trident_ratio"] == pytest.approx(cols["trident_ratio"][k], rel=1e-12)
+
+
+def test_plot_zprime_preset(zp_run, tmp_path, capsys, figures):
+    out = tmp_path / "zprime.png"
+    code, _, err = cli(["plot", zp_run, "--preset", "zprime", "-o", out, "--dpi", "80"], capsys)
+    assert code == 0, err
+    img = assert_png(out)
+    (fig,) = figures
+    ax = labelled_axes(fig)[0]
+    assert ax.get_xscale() == ax.get_yscale() == "log" and "GeV" in ax.get_xlabel()
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("trident" in t for t in legend) and any("Borexino" in t for t in legend)
+    assert any("band" in t for t in legend) and any("viable points" in t for t in legend)
+    assert any(t.startswith("no excluded region") for t in legend)
+    # shaded regions in colour, and the green band
+    rgb = img[..., :3]
+    chroma = rgb.max(axis=-1) - rgb.min(axis=-1)
+    assert np.mean(chroma > 0.15) > 0.15
+    green = (rgb[..., 1] > rgb[..., 0] + 0.1) & (rgb[..., 1] > rgb[..., 2] + 0.1)
+    assert np.mean(green) > 0.01
+    assert points_drawn(fig) == int(store.info(zp_run)["viable_rows"])
+
+
+@pytest.mark.parametrize("extra", [["--x", "m_Zp", "--y", "g_X", "--color", "constraint"],
+                                   ["--x", "m_Zp", "--y", "g_X", "--kind", "profile"],
+                                   ["--x", "g_X"]])
+def test_plot_kinds_zprime(zp_run, tmp_path, capsys, figures, extra):
+    out = tmp_path / "z.png"
+    code, _, err = cli(["plot", zp_run, *extra, "-o", out, "--dpi", "70"], capsys)
+    assert code == 0, err
+    assert_png(out)
+    assert labelled_axes(figures[0])[0].get_xscale() == "log"
+
+
+def test_zprime_random_run_without_viable_points(zp_noviable_run, tmp_path, figures):
+    """A random scan is binned; a constraint that excludes every bin (delta_a_e here) is named, not shaded."""
+    from scanner import plots
+
+    data = plots.RunData(zp_noviable_run)
+    reg = plots.zprime_regions(data)
+    assert reg["everywhere"] == ["delta_a_e"]
+    assert {"trident_ratio", "borexino_ratio"} <= set(reg["excluded"])
+    assert_png(plots.zprime(data, tmp_path / "z.png", dpi=70))
+    legend = [t.get_text() for t in figures[0].legends[0].get_texts()]
+    assert any(t.startswith("excluded everywhere") and "a_e" in t for t in legend)
+    assert not any(t.startswith("excluded: ") and "a_e" in t for t in legend)
+
+
+# --------------------------------------------------------------------------------------------------
+# helpers on real columns
+
+
+def test_auto_log_axes(lq_run):
+    from scanner import plots
+
+    data = plots.RunData(lq_run)
+    assert plots.auto_log(data.get("abs:yR_tmu"), "abs:yR_tmu")  # 1e-4 .. 3e-2
+    assert plots.auto_log(data.get("abs:fR_ce"), "abs:fR_ce")  # a decade: |coupling| axes log from 1/2
+    assert not plots.auto_log(data.get("M_R2"), "M_R2")  # 1 - 3 TeV
+    assert not plots.auto_log(data.get("yR_ce"), "yR_ce")  # negative
+    assert plots.auto_log(data.get("m0I0"), "m0I0")
 
 
 def test_binning_grid_and_random():
@@ -226,14 +366,17 @@ def test_binning_grid_and_random():
     assert plots.auto_bins(4000, 2) == 31 and plots.auto_bins(10, 1) == 8
 
 
-def test_abs_and_labels(lq_run):
+def test_expressions_and_labels(lq_run):
     from scanner import plots
 
     data = plots.RunData(lq_run)
-    re_, im = data.get("fR_ce"), data.get("fR_ce_im")
-    np.testing.assert_allclose(data.get("abs:fR_ce"), np.hypot(re_, im))
-    np.testing.assert_allclose(data.get("arg:fR_ce"), np.arctan2(im, re_))
+    re_, im = data.get("yR_ctau"), data.get("yR_ctau_im")
+    np.testing.assert_allclose(data.get("abs:yR_ctau"), np.hypot(re_, im))
+    np.testing.assert_allclose(data.get("arg:yR_ce"), np.arctan2(data.get("yR_ce_im"), data.get("yR_ce")))
+    np.testing.assert_allclose(data.get("abs:yL_tmu*abs:yR_tmu"),
+                               np.abs(data.get("yL_tmu")) * np.abs(data.get("yR_tmu")))
     assert plots.label("abs:fR_ctau") == r"$|f^R_{c\tau}|$"
+    assert plots.label("abs:yL_tmu*abs:yR_tmu") == r"$|y^L_{t\mu}\,y^R_{t\mu}|$"
     assert plots.label("yL_tmu_im") == r"Im $y^L_{t\mu}$"
     assert "GeV" in plots.label("M_R2", data.registry)
     assert plots.label("some_new_column") == "some_new_column"  # bare names when nothing is known
@@ -243,47 +386,113 @@ def test_profile_uses_limits_rows(lq_run):
     from scanner import plots
 
     data = plots.RunData(lq_run)
-    assert set(data.limit_constraints()) == {"br_mu_e_gamma", "br_tau_mu_gamma"}
+    limits = set(data.limit_constraints())
+    assert {"br_mu_e_gamma", "cr_mu_e_au", "bound_mass_s1"} <= limits
+    assert not limits & {"delta_a_mu", "r_d", "dm3l_sq"}  # Gaussian: they have a chi2
     mask = data.select("limits")
-    assert mask.sum() < data.rows
-    assert np.all(np.asarray(data.get("pass_br_mu_e_gamma"))[mask])
+    assert 0 < mask.sum() < data.rows
+    for name in limits:
+        assert np.all(np.asarray(data.get(f"pass_{name}"))[mask])
     cat, names = data.first_failing()
     assert names[-2:] == ["viable", "non-finite"]
-    viable = data.viable()
-    assert np.all(cat[viable] == len(names) - 2)
+    assert np.all(cat[data.viable()] == len(names) - 2)
 
 
 # --------------------------------------------------------------------------------------------------
 # report
 
 
+def _local_refs(html):
+    return re.findall(r'(?:src|href)="([^"]+)"', html)
+
+
 def test_report_html(lq_run, tmp_path, capsys):
     out = tmp_path / "report"
-    code, stdout, err = cli(["report", lq_run, "-o", out, "--dpi", "80"], capsys)
+    code, stdout, err = cli(["report", lq_run, "-o", out, "--dpi", "60"], capsys)
     assert code == 0, err
     index = out / "index.html"
     assert index.is_file() and str(index) in stdout
     html = index.read_text()
-    for text in ("synthetic LQ test scan", "0123abc", "cpu:0", "float64", "Pass fractions", "Best points",
-                 "r_d", "br_mu_e_gamma", "point_id"):
+    info = store.info(lq_run)
+    prov = info["provenance"]
+    for text in ("plots test: scan around TX-I", prov["git_commit"], prov["jax_version"], "float64",
+                 info["card_hash"], "Pass fractions", "Best points", "point_id", "3000",
+                 f"{info['viable_rows']} (", "viable stored rows"):
         assert text in html, text
+    for name in info["pass_fractions"]:
+        assert f"<td>{name}</td>" in html, name
+    # self-contained: every reference is a file next to index.html
+    refs = _local_refs(html)
+    assert refs and all("/" not in r and (out / r).is_file() for r in refs), refs
     pngs = sorted(out.glob("*.png"))
-    assert len(pngs) >= 5
+    names = {p.name for p in pngs}
+    assert {"constraints.png", "lq_couplings.png", "profiles.png", "corner.png", "obs_r_d_r_dstar.png"} <= names
     for png in pngs:
         assert png.name in html
         assert_png(png, min_bytes=5000)
-    assert (out / "corner.png").is_file()
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["rows"] == 4000
+    assert summary["rows"] == 3000 and summary["card"]["model"] == "lq"
 
 
 def test_report_markdown_zprime(zp_run, tmp_path, capsys):
     out = tmp_path / "zrep"
-    code, _, err = cli(["report", zp_run, "-o", out, "--format", "md", "--dpi", "80"], capsys)
+    code, _, err = cli(["report", zp_run, "-o", out, "--format", "md", "--dpi", "60"], capsys)
     assert code == 0, err
     md = (out / "index.md").read_text()
-    assert "![" in md and "zprime.png" in md
+    figs = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert "zprime.png" in figs and "corner.png" in figs and "profiles.png" in figs
+    assert all((out / f).is_file() for f in figs)
+    assert "| trident_ratio | χ² |" in md and "| br_b_k_zp_inv | limit |" in md
     assert_png(out / "zprime.png")
+
+
+def test_report_run_without_viable_points(zp_noviable_run, tmp_path, capsys):
+    out = tmp_path / "rep"
+    code, _, err = cli(["report", zp_noviable_run, "-o", out, "--dpi", "60"], capsys)
+    assert code == 0, err
+    html = (out / "index.html").read_text()
+    assert "No viable point: none of the 1000 stored rows" in html
+    assert "No stored row passes delta_a_e" in html
+    assert "all rows (no viable row)" in html  # best points: the lowest chi2 rows instead
+    assert "corner.png skipped: no viable points" in html
+    assert not (out / "corner.png").exists()
+    assert_png(out / "zprime.png")
+    assert_png(out / "constraints.png")
+
+
+# --------------------------------------------------------------------------------------------------
+# docs/postprocessing.md: its reading examples run
+
+
+def _doc_blocks():
+    text = DOCS.read_text()
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def test_docs_reading_examples_run(lq_run, tmp_path, monkeypatch):
+    pytest.importorskip("pandas")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    blocks = _doc_blocks()
+    assert len(blocks) >= 3
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run1").symlink_to(lq_run)
+    env = {}
+    for block in blocks:
+        exec(compile(block, str(DOCS), "exec"), env)  # noqa: S102 - our own documentation
+    # the h5py example rebuilt the columns exactly as store.load reads them
+    ref = store.load(lq_run, ["point_id", "M_R2", "chi2_total", "viable"])
+    for name, values in ref.items():
+        np.testing.assert_array_equal(env["data"][name], values)
+    assert len(env["best"]) == 10 and env["best"]["viable"].all()
+    assert env["card"]["model"] == "lq"
+    # "flavorscan merge DIR -o run1.h5 ... h5py.File("run1.h5")["chi2_total"][:] reads a whole column"
+    import h5py
+
+    assert main(["merge", "run1", "-o", "run1.h5"]) == 0
+    with h5py.File("run1.h5", "r") as f:
+        np.testing.assert_array_equal(f["chi2_total"][:], ref["chi2_total"])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -305,6 +514,8 @@ def test_unknown_column_names_close_matches(lq_run, tmp_path, capsys):
     code, _, err = cli(["plot", lq_run, "--x", "abs:fR_ctua", "-o", tmp_path / "x.png"], capsys)
     line = _one_line_error(code, err)
     assert "abs:fR_ctau" in line
+    code, _, err = cli(["plot", lq_run, "--x", "M_S1", "--y", "abs:yL_tmu*", "-o", tmp_path / "x.png"], capsys)
+    assert "empty factor" in _one_line_error(code, err)
     assert not (tmp_path / "x.png").exists()
 
 
@@ -318,6 +529,7 @@ def test_unknown_column_names_close_matches(lq_run, tmp_path, capsys):
         ["--preset", "lq-couplings", "--x", "r_d"],
         ["--x", "r_d", "--y", "r_k", "--color", "nonexistent"],
         ["--x", "r_d", "--y", "r_k", "-o", "plot.xyz"],
+        ["--preset", "zprime"],  # an LQ run has no m_Zp
     ],
 )
 def test_option_errors(lq_run, tmp_path, capsys, monkeypatch, extra):
@@ -328,7 +540,8 @@ def test_option_errors(lq_run, tmp_path, capsys, monkeypatch, extra):
 
 def test_empty_run(tmp_path, capsys):
     empty = tmp_path / "empty"
-    with store.RunWriter(empty, LQ_CARD, PROV):
+    card = {"model": "lq", "measurements": "paper2022", "scan": {"seed": 1, "n": 10, "chunk_size": 10}}
+    with store.RunWriter(empty, card, {"seed": 1}):
         pass
     code, _, err = cli(["plot", empty, "--x", "M_R2", "-o", tmp_path / "e.png"], capsys)
     assert "no rows" in _one_line_error(code, err)
@@ -338,18 +551,9 @@ def test_empty_run(tmp_path, capsys):
     _one_line_error(code, err)
 
 
-def test_no_viable_points(tmp_path, capsys):
-    run = tmp_path / "noviable"
-    with store.RunWriter(run, LQ_CARD, PROV) as w:
-        cols = lq_chunk(0)
-        cols["viable"][:] = False
-        w.add_chunk(0, cols)
-    code, _, err = cli(["plot", run, "--preset", "lq-couplings", "-o", tmp_path / "p.png"], capsys)
+def test_lq_couplings_needs_viable_points(zp_noviable_run, tmp_path, capsys):
+    code, _, err = cli(["plot", zp_noviable_run, "--preset", "lq-couplings", "-o", tmp_path / "p.png"], capsys)
     assert "no viable points" in _one_line_error(code, err)
-    # the report still renders, noting what it had to skip
-    code, _, err = cli(["report", run, "-o", tmp_path / "rep"], capsys)
-    assert code == 0, err
-    assert "no viable points" in (tmp_path / "rep" / "index.html").read_text()
 
 
 def test_missing_matplotlib(lq_run, tmp_path, capsys, monkeypatch):
