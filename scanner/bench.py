@@ -76,17 +76,9 @@ def lq_bench_card(n: int, chunk_size: int | None = None, seed: int = 0) -> dict:
 def zprime_bench_card(n: int, chunk_size: int | None = None, seed: int = 0) -> dict:
     """The Z' benchmark card, from ``scanner.zprime_scan.BENCH_SCAN`` (a [scan] dict without n/chunk_size)."""
     from scanner.config import resolve_card
+    from scanner.zprime_scan import BENCH_SCAN
 
-    try:
-        import scanner.zprime_scan as zprime_scan
-    except ModuleNotFoundError as exc:
-        if exc.name == "scanner.zprime_scan":
-            raise UserError("--model zprime: not available yet (the Z' scan sampler scanner/zprime_scan.py is not written)") from None
-        raise
-    section = getattr(zprime_scan, "BENCH_SCAN", None)
-    if section is None:
-        raise UserError("--model zprime: not available yet (scanner.zprime_scan defines no BENCH_SCAN table)")
-    scan = dict(section)
+    scan = dict(BENCH_SCAN)
     scan.update(n=int(n), chunk_size=int(chunk_size or default_chunk_size(n)), seed=int(seed))
     return resolve_card({"model": "zprime", "measurements": "paper2022", "scan": scan}, "bench card")
 
@@ -246,22 +238,78 @@ def bench_zprime(n: int, chunk_size: int | None = None, repeat: int = 1, dtype: 
     return run_bench(zprime_bench_card(n, chunk_size, seed), "zprime", repeat, dtype)
 
 
-def bench_yield(n: int, card: dict | None = None, chunk_size: int | None = None,
+LQ_YIELD_CARD = '''\
+model = "lq"
+measurements = "paper2022"
+[scan]
+n = 1048576
+chunk_size = 8192
+best_per_chunk = 128
+keep = "viable"
+nu_term_signs = [1, -1, -1]
+M_R2 = { range = [1719.92, 1863.25] }
+M_S1 = { range = [1142.91, 1238.16] }
+m0I0 = { range = [6.97878e-07, 9.71725e-07], prior = "log" }
+[scan.fR]
+pattern = [[0, 0, 0], [1, 0, 1], [1, 1, 0]]
+magnitude_lo = [[1, 1, 1], [0.126494, 1, 0.0250158], [0.0834291, 0.0135455, 1]]
+magnitude_hi = [[1, 1, 1], [0.17613, 1, 0.034832], [0.116167, 0.0188608, 1]]
+phase = "fixed"
+sign = [[1, 1, 1], [1, 1, -1], [-1, -1, 1]]
+[scan.fL]
+pattern = [[0, 0, 1], [0, 0, 1], [0, 0, 1]]
+magnitude_lo = [[1, 1, 2.53409], [1, 1, 7.44872e-05], [1, 1, 6.13127e-06]]
+magnitude_hi = [[1, 1, 3.52847], [1, 1, 0.000103716], [1, 1, 8.53718e-06]]
+phase = "fixed"
+sign = [[1, 1, -1], [1, 1, 1], [1, 1, 1]]
+[scan.yR]
+pattern = [[0, 0, 0], [1, 0, 1], [0, 1, 0]]
+magnitude_lo = [[1, 1, 1], [0.163416, 1, 0.423285], [1, 0.00159462, 1]]
+magnitude_hi = [[1, 1, 1], [0.22754, 1, 0.589383], [1, 0.00222035, 1]]
+phase = "fixed"
+sign = [[1, 1, 1], [1, 1, 1], [1, -1, 1]]
+[scan.yL]
+pattern = [[0, 0, 0], [1, 0, 1], [0, 1, 1]]
+magnitude_lo = [[1, 1, 1], [0.0299024, 1, 0.0244858], [1, 1.24827, 0.345813]]
+magnitude_hi = [[1, 1, 1], [0.041636, 1, 0.034094], [1, 1.73809, 0.48151]]
+phase = "fixed"
+sign = [[1, 1, 1], [-1, 1, -1], [1, -1, -1]]
+[refine]
+steps = 100
+'''
+"""Default card of ``flavorscan bench --model lq-yield`` (also runs/yield_lq_paper2022.toml): the full default
+paper2022 constraint set; a box prior around one viable real texture (TX-I zero pattern plus yL_ctau,
+yL_ttau), each non-zero |coupling| and m0I0 log-uniform within a factor 1.18 of the centre, signs fixed,
+M_R2 and M_S1 within +-4 %; 128 refinement seeds per 8192-point chunk, at most 100 Adam steps. Plain random sampling
+finds viable points here at a small but measurable rate (~2e-5 of the points), so both rates are measured;
+for the wide lq bench prior neither method finds any (docs/refinement.md)."""
+
+
+def lq_yield_card(n: int | None = None) -> dict:
+    """The resolved default yield card (``n`` overrides its [scan] n)."""
+    from scanner.config import resolve_card, tomllib
+
+    raw = tomllib.loads(LQ_YIELD_CARD)
+    if n is not None:
+        raw["scan"]["n"] = int(n)
+    return resolve_card(raw, "lq-yield card")
+
+
+def bench_yield(n: int | None = None, card: dict | None = None, chunk_size: int | None = None,
                 seconds_budget: float | None = None) -> dict:
-    """``--model lq-yield``: scanner.refine.yield_benchmark on the card (default: the fixed LQ bench card)."""
-    try:
-        from scanner.refine import yield_benchmark
-    except ModuleNotFoundError as exc:
-        if exc.name == "scanner.refine":
-            raise UserError("--model lq-yield: not available yet (scanner/refine.py is not written)") from None
-        raise
-    except ImportError as exc:  # refine.py exists but not its yield_benchmark yet
-        raise UserError(f"--model lq-yield: not available yet ({exc})") from None
+    """``--model lq-yield``: scanner.refine.yield_benchmark on the card (default :data:`LQ_YIELD_CARD`);
+    ``n`` random points (default: the card's [scan] n)."""
+    from scanner.refine import yield_benchmark
+
     if card is None:
-        card = lq_bench_card(n, chunk_size)
-    elif chunk_size is not None:
+        card = lq_yield_card()
+    if chunk_size is not None:
         card = dict(card, scan=dict(card["scan"], chunk_size=chunk_size))
+    if n is None:
+        n = card["scan"]["n"]
+    load_before = load_average()
     result = dict(yield_benchmark(card, n, seconds_budget=seconds_budget))
+    result["load_average"] = [load_before, load_average()]
     env = environment()
     result.setdefault("model", "lq-yield")
     result.setdefault("n", n)

@@ -22,7 +22,9 @@ steps that stops when every point is done (or at the step budget). A point is do
 (every enabled constraint passes at its best parameters and the loss has not improved by more than
 ``tolerance * (1 + loss)`` for ``patience`` steps; with ``until = "stalled"`` viability is not required)
 or when its loss or gradient became non-finite (it is frozen and its best finite parameters are kept,
-so one bad point never poisons the others). The result of a point is its best evaluated parameters.
+so one bad point never poisons the others). The result of a point is its best evaluated parameters:
+with ``until = "viable"`` a viable iterate beats every non-viable one (then the lower loss wins), because
+the loss minimum can lie outside the viable region; with ``until = "stalled"`` the lowest loss.
 
 [refine] vocabulary (all optional)::
 
@@ -400,8 +402,17 @@ class Refiner:
         active = carry["active"]
         first = carry["steps"] == 0
         best = carry["best_loss"]
-        new_best = active & finite & ~(loss >= best)  # also replaces a NaN best (never happens after step 0)
+        lower = ~(loss >= best)  # also replaces a NaN best (never happens after step 0)
         significant = loss < best - settings["tolerance"] * (1.0 + jnp.abs(best))
+        if settings["until"] == "viable":
+            # a viable iterate beats every non-viable one; among equals the lower loss wins. The loss
+            # minimum can lie outside the viable region (Gaussian chi^2 terms keep pulling after they pass),
+            # so a trajectory that crosses the viable region keeps its best viable point and stalls there.
+            gained = passed & ~carry["best_pass"]
+            same = passed == carry["best_pass"]
+            lower = gained | (same & lower)
+            significant = gained | (same & significant)
+        new_best = active & finite & lower
         stall = jnp.where(active & finite & significant, 0, carry["stall"] + 1)
         stall = jnp.where(first, 0, stall)
         best_u = jax.tree_util.tree_map(lambda a, b: jnp.where(new_best, a, b), carry["u"], carry["best_u"])
@@ -747,19 +758,45 @@ def _rows_and_counts(result):
     return result, None
 
 
+def poisson_upper_limit(k: int, confidence: float = 0.95) -> float:
+    """One-sided upper limit mu on a Poisson mean after observing k events: P(X <= k | mu) = 1 - confidence
+    (k = 0: -ln(1 - confidence) = 2.996 at 95 %). Bisection on the CDF, no scipy."""
+    k = int(k)
+    alpha = 1.0 - confidence
+
+    def cdf(mu):
+        # sum_{i<=k} exp(-mu) mu^i / i!, in logs
+        terms = [i * math.log(mu) - mu - math.lgamma(i + 1) for i in range(k + 1)]
+        top = max(terms)
+        return math.exp(top) * sum(math.exp(t - top) for t in terms)
+
+    lo, hi = 0.0, k + 10.0 + 10.0 * math.sqrt(k + 1)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if cdf(mid) > alpha:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
 def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = None) -> dict:
     """Viable points per second: plain random sampling of ``card``'s [scan] vs sampling + refinement of
     the best candidates (best_per_chunk per chunk, default chunk_size // 64), same card, same process.
     Returns the keys of interface.md plus speedup (None without random viable points),
-    viable_per_s_random_upper95 and speedup_lower95 (when random sampling found no viable point: the
-    Poisson 95% upper limit on its rate, and the speedup lower limit it implies), seconds_refinement_only.
+    viable_per_s_random_upper95 and speedup_lower95 (the one-sided Poisson 95% upper limit on the random
+    rate from its count, 2.996 / seconds_random for none, and the speedup lower limit it implies),
+    seconds_refinement_only.
 
-    Random: the engine evaluates ceil(n_random / chunk_size) chunks; rate = viable points / seconds.
-    Refine: the same sampling pass (its seconds are counted again) + refinement of its candidate rows
-    (the refiner's batch size); rate = refined points that are viable / (sampling + refinement seconds).
-    Compilation is excluded: the engine runs its first chunk(s) and the refiner its batch once first.
-    ``seconds_budget`` caps each phase: sampling stops after the chunk that passes it, refinement after
-    the batch that passes it (counts are then of what was done).
+    Random: the engine evaluates ceil(n_random / chunk_size) chunks; rate = viable points / sampling
+    seconds. Refine: the candidate rows of the same sampling pass, refined in batches of the refiner's
+    batch size as soon as a batch has accumulated (interleaved with the sampling, so a change of load
+    during the run affects both rates alike); rate = refined points that are viable / (sampling +
+    refinement seconds). Wall seconds; the same in process CPU seconds as cpu_seconds_random,
+    cpu_seconds_refine and speedup_cpu. Compilation is excluded: the engine runs its first chunk(s) and the
+    refiner its batch once first. ``seconds_budget`` caps each phase: the run stops after the chunk group
+    or batch at which sampling or refinement seconds pass it (counts are then of what was done; candidates
+    left unrefined still cost their sampling time, so the refine rate is then conservative).
     """
     from scanner.engine import ScanEngine
 
@@ -791,12 +828,33 @@ def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = No
         refiner.refine(params_from_rows(card, {k: v[index] for k, v in rows.items()}), steps=2, batch=batch,
                        settings=settings)
 
-    random_points = random_viable = 0
-    candidate_rows = []
-    start = time.perf_counter()
+    # Sampling and refinement are interleaved (a batch is refined as soon as enough candidates have
+    # accumulated), so a change of the machine's load during the run affects both phases alike; their
+    # wall and CPU seconds are summed separately.
+    random_points = random_viable = refined_points = refined_viable = 0
+    pending: list = []
+    clock = {"sampling": 0.0, "refinement": 0.0, "sampling_cpu": 0.0, "refinement_cpu": 0.0}
+
+    def timed(phase, function, *args):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = function(*args)
+        clock[phase] += time.perf_counter() - t0
+        clock[phase + "_cpu"] += time.process_time() - c0
+        return out
+
+    def refine_batch(part):
+        nonlocal refined_points, refined_viable
+        out = timed("refinement", lambda: refiner.refine(params_from_rows(card, part), steps=settings["steps"],
+                                                          batch=batch, settings=settings))
+        refined_points += len(part["point_id"])
+        refined_viable += int(np.count_nonzero(out["viable"]))
+
+    def over_budget(phase):
+        return seconds_budget is not None and clock[phase] > seconds_budget
+
     for step in range(0, len(chunks), per_step):
         group = chunks[step: step + per_step]
-        for c, result in engine.evaluate_chunks(group).items():
+        for c, result in timed("sampling", engine.evaluate_chunks, group).items():
             rows, counts = _rows_and_counts(result)
             if counts is not None:
                 random_points += int(counts["points"])
@@ -806,32 +864,28 @@ def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = No
                 random_viable += int(np.count_nonzero(rows["viable"])) if len(rows) else 0
             if len(rows) and len(rows["point_id"]):
                 keep = rows["candidate"]
-                candidate_rows.append({k: v[keep] for k, v in rows.items()})
-        if seconds_budget is not None and time.perf_counter() - start > seconds_budget:
+                pending.append({k: v[keep] for k, v in rows.items()})
+        while pending and sum(len(r["point_id"]) for r in pending) >= batch and not over_budget("refinement"):
+            merged = {k: np.concatenate([r[k] for r in pending]) for k in pending[0]}
+            refine_batch({k: v[:batch] for k, v in merged.items()})
+            pending = [{k: v[batch:] for k, v in merged.items()}]
+        if over_budget("sampling") or over_budget("refinement"):
             break
-    seconds_random = time.perf_counter() - start
-
-    candidates = {}
-    if candidate_rows:
-        candidates = {k: np.concatenate([r[k] for r in candidate_rows]) for k in candidate_rows[0]}
-    refined_points = refined_viable = 0
-    start = time.perf_counter()
-    if candidates:
-        n = len(candidates["point_id"])
-        for lo in range(0, n, batch):
-            part = {k: v[lo: lo + batch] for k, v in candidates.items()}
-            out = refiner.refine(params_from_rows(card, part), steps=settings["steps"], batch=batch,
-                                 settings=settings)
-            refined_points += len(part["point_id"])
-            refined_viable += int(np.count_nonzero(out["viable"]))
-            if seconds_budget is not None and time.perf_counter() - start > seconds_budget:
+    if pending and not over_budget("refinement"):
+        merged = {k: np.concatenate([r[k] for r in pending]) for k in pending[0]}
+        for lo in range(0, len(merged["point_id"]), batch):
+            if len(merged["point_id"][lo: lo + batch]):
+                refine_batch({k: v[lo: lo + batch] for k, v in merged.items()})
+            if over_budget("refinement"):
                 break
-    seconds_refinement = time.perf_counter() - start
+    seconds_random = clock["sampling"]
+    seconds_refinement = clock["refinement"]
     seconds_refine = seconds_random + seconds_refinement
     rate_random = random_viable / seconds_random if seconds_random > 0 else 0.0
     rate_refine = refined_viable / seconds_refine if seconds_refine > 0 else 0.0
-    # no random viable point: the Poisson 95% upper limit on the random rate (3 points in seconds_random)
-    upper = 2.996 / seconds_random if random_viable == 0 and seconds_random > 0 else None
+    # the one-sided Poisson 95% upper limit on the random rate (0 viable points: 2.996 / seconds_random),
+    # and the lower limit on the speedup it implies (the refined count is taken as exact)
+    upper = poisson_upper_limit(random_viable) / seconds_random if seconds_random > 0 else None
     return {
         "viable_per_s_random": rate_random,
         "viable_per_s_refine": rate_refine,
@@ -845,6 +899,12 @@ def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = No
         "seconds_random": seconds_random,
         "seconds_refine": seconds_refine,
         "seconds_refinement_only": seconds_refinement,
+        "cpu_seconds_random": clock["sampling_cpu"],
+        "cpu_seconds_refine": clock["sampling_cpu"] + clock["refinement_cpu"],
+        # the same ratio in process CPU seconds (all threads): less sensitive to other load on the machine
+        "speedup_cpu": (refined_viable * clock["sampling_cpu"]
+                        / (random_viable * (clock["sampling_cpu"] + clock["refinement_cpu"])))
+        if random_viable and clock["sampling_cpu"] > 0 else None,
         "best_per_chunk": scan["best_per_chunk"],
         "refine_steps": settings["steps"],
         "optimizer": settings["optimizer"],

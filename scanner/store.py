@@ -988,7 +988,9 @@ def info(directory) -> dict:
     """Summary of a run directory (or merged file) as a JSON-able dict:
 
     ``path``, ``kind`` ("directory"/"file"), ``format_version``, ``card_hash``, ``segments``, ``shards``,
-    ``rows``, ``finished_chunks``, ``planned_chunks`` (None if unknown), ``complete`` (None if unknown),
+    ``card`` (the resolved card stored with the run: run.json's, else the segment/file's ``card``
+    attribute; ``{}`` if none), ``rows``, ``finished_chunks``, ``planned_chunks`` (None if unknown),
+    ``complete`` (None if unknown),
     ``duplicate_chunks``, ``tmp_files``, ``columns`` ({name: dtype}), ``viable_rows`` and
     ``viable_fraction`` (over stored rows; None without a ``viable`` column or rows),
     ``pass_fractions`` ({constraint: fraction of stored rows with ``pass_<constraint>`` true}),
@@ -1042,6 +1044,7 @@ def info(directory) -> dict:
         "kind": cat.kind,
         "format_version": FORMAT_VERSION,
         "card_hash": run["card_hash"],
+        "card": _parse_card(run["card_json"]),
         "segments": len(segs) if cat.kind == "directory" else int(segs[0].attrs.get("segments", 1)),
         "shards": run["shards"],
         "rows": rows,
@@ -1062,6 +1065,14 @@ def info(directory) -> dict:
     }
 
 
+def _parse_card(card_json: str) -> dict:
+    try:
+        card = json.loads(card_json or "{}")
+    except ValueError:
+        return {}
+    return card if isinstance(card, dict) else {}
+
+
 def format_info(summary: Mapping) -> str:
     """Human-readable text of an :func:`info` summary."""
 
@@ -1070,6 +1081,10 @@ def format_info(summary: Mapping) -> str:
 
     lines = [f"run: {summary['path']}"]
     lines.append(f"card hash: {summary['card_hash']}")
+    card = summary.get("card") or {}
+    if card.get("model"):
+        kind = "scan" if "scan" in card else "point" if "point" in card else "card"
+        lines.append(f"card: model {card['model']}, measurements {card.get('measurements', '-')} ({kind})")
     shards = ", ".join(summary["shards"]) or "-"
     lines.append(f"segments: {summary['segments']} (shards {shards})")
     planned = summary["planned_chunks"]

@@ -124,11 +124,116 @@ def test_argparse_errors_exit_2_one_line(argv, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_zprime_without_its_sampler_is_a_user_error(capsys):
-    if importlib.util.find_spec("scanner.zprime_scan") is not None:
-        pytest.skip("scanner.zprime_scan exists: the Z' benchmark runs")
-    code, out, err = run_cli(["bench", "--model", "zprime", "--n", "8"], capsys)
-    assert code == 2 and "not available yet" in err and len(err.strip().splitlines()) == 1
+# ------------------------------------------------------------------------------------------------ lq-yield
+
+YIELD_TEST_CARD = """
+model = "lq"
+measurements = "current"
+[scan]
+n = 8
+chunk_size = 4
+seed = 3
+best_per_chunk = 2
+nu_term_signs = [1, -1, -1]
+M_R2 = { range = [1400.0, 1600.0] }
+M_S1 = { range = [1100.0, 1300.0] }
+m0I0 = { range = [1.5e-6, 2.0e-6], prior = "log" }
+[scan.fR]
+pattern = [[0,0,0],[1,0,1],[1,1,0]]
+magnitude_lo = [[1,1,1],[0.1,1,0.02],[0.03,0.008,1]]
+magnitude_hi = [[1,1,1],[0.16,1,0.034],[0.045,0.012,1]]
+phase = "fixed"
+sign = [[1,1,1],[1,1,-1],[1,1,1]]
+[scan.fL]
+pattern = [[0,0,1],[0,0,1],[0,0,1]]
+magnitude_lo = [[1,1,0.8],[1,1,5e-4],[1,1,4e-6]]
+magnitude_hi = [[1,1,1.2],[1,1,8e-4],[1,1,7e-6]]
+phase = "fixed"
+sign = [[1,1,1],[1,1,1],[1,1,-1]]
+[scan.yR]
+pattern = [[0,0,0],[1,0,1],[0,1,0]]
+magnitude_lo = [[1,1,1],[0.25,1,0.8],[1,0.002,1]]
+magnitude_hi = [[1,1,1],[0.35,1,1.2],[1,0.003,1]]
+phase = "fixed"
+sign = [[1,1,1],[-1,1,1],[1,1,1]]
+[scan.yL]
+pattern = [[0,0,0],[1,0,0],[0,1,0]]
+magnitude_lo = [[1,1,1],[0.016,1,1],[1,1.0,1]]
+magnitude_hi = [[1,1,1],[0.024,1,1],[1,1.4,1]]
+phase = "fixed"
+[constraints]
+enabled = ["dm21_sq", "dm3l_sq", "s12_sq", "s23_sq", "s13_sq", "br_mu_e_gamma", "br_tau_mu_gamma"]
+[refine]
+steps = 300
+batch_size = 4
+"""
+"""The physics and [refine] settings of tests/test_refine.py's scan card (its compiled refiner is reused
+when both files run in one process): TX-I-like textures, 7 constraints of the "current" set."""
+
+
+def test_lq_yield_json_follows_the_interface(tmp_path, capsys):
+    card = tmp_path / "yield.toml"
+    card.write_text(YIELD_TEST_CARD)
+    code, out, err = run_cli(["bench", "--model", "lq-yield", "--card", str(card), "--json"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    for key in ("viable_per_s_random", "viable_per_s_refine"):  # interface.md
+        assert isinstance(result[key], float) and result[key] >= 0
+    assert result["model"] == "lq-yield" and result["dtype"] == "float64" and result["device"] == "cpu"
+    assert result["n"] == 8 and result["random_points"] == 8  # default n: the card's [scan] n
+    assert result["refined_points"] == 4 and result["best_per_chunk"] == 2  # 2 seeds in each of 2 chunks
+    assert 0 <= result["random_viable"] <= 8 and 0 <= result["refined_viable"] <= 4
+    assert result["constraints"] == 7 and result["refine_steps"] == 300 and result["optimizer"] == "adam"
+    assert result["viable_per_s_random"] == pytest.approx(result["random_viable"] / result["seconds_random"])
+    assert result["viable_per_s_refine"] == pytest.approx(result["refined_viable"] / result["seconds_refine"])
+    assert result["seconds_refine"] == pytest.approx(result["seconds_random"] + result["seconds_refinement_only"])
+    assert 0 < result["cpu_seconds_random"] <= result["cpu_seconds_refine"]
+    # one-sided Poisson 95% upper limit of the random count k: chi2.ppf(0.95, 2 (k + 1)) / 2 (2.996 for k = 0)
+    chi2 = pytest.importorskip("scipy.stats").chi2
+    upper = chi2.ppf(0.95, 2 * (result["random_viable"] + 1)) / 2 / result["seconds_random"]
+    assert result["viable_per_s_random_upper95"] == pytest.approx(upper, rel=1e-9)
+    assert result["speedup_lower95"] == pytest.approx(result["viable_per_s_refine"] / upper, rel=1e-9)
+    if result["random_viable"] == 0:
+        assert result["speedup"] is None
+    else:
+        assert result["speedup"] == pytest.approx(result["viable_per_s_refine"] / result["viable_per_s_random"])
+
+
+@pytest.mark.parametrize("k", [0, 1, 5, 19, 300])
+def test_poisson_upper_limit(k):
+    chi2 = pytest.importorskip("scipy.stats").chi2
+    from scanner.refine import poisson_upper_limit
+
+    assert poisson_upper_limit(k) == pytest.approx(chi2.ppf(0.95, 2 * (k + 1)) / 2, rel=1e-10)
+
+
+def test_lq_yield_default_card():
+    """The built-in default card is runs/yield_lq_paper2022.toml: the full default paper2022 constraint set,
+    a box of a factor 1.18 around a fixed texture (signs fixed), every coupling below sqrt(4 pi)."""
+    import math
+
+    from scanner.bench import lq_yield_card
+    from scanner.config import load_card
+
+    card = lq_yield_card()
+    assert card == load_card(ROOT / "runs" / "yield_lq_paper2022.toml")
+    assert card["measurements"] == "paper2022" and card["constraints"]["enabled"] == "default"
+    scan = card["scan"]
+    assert scan["n"] == 1048576 and scan["best_per_chunk"] == 128 and card["refine"]["steps"] == 100
+    assert lq_yield_card(1000)["scan"]["n"] == 1000
+    entries = 0
+    for name in ("fR", "fL", "yR", "yL"):
+        c = scan["couplings"][name]
+        assert c["phase"] == "fixed"
+        for i in range(3):
+            for j in range(3):
+                if c["probability"][i][j]:
+                    entries += 1
+                    assert c["magnitude_hi"][i][j] / c["magnitude_lo"][i][j] == pytest.approx(1.18 ** 2, rel=2e-5)
+                    assert c["magnitude_hi"][i][j] < math.sqrt(4 * math.pi)
+    assert entries == 14
+    lo, hi = scan["m0I0"]["range"]
+    assert hi / lo == pytest.approx(1.18 ** 2, rel=2e-5)
 
 
 # ------------------------------------------------------------------------------------------------ numpy baseline

@@ -178,6 +178,40 @@ def test_gradient_matches_central_differences(refiner, scan_card):
             np.testing.assert_allclose(grad[key][0], fd[key][0], rtol=1e-4, atol=1e-5 * scale, err_msg=key)
 
 
+def test_gradient_matches_central_differences_near_degenerate_pair(refiner, scan_card):
+    """Near-degenerate spectra: fL_ttau and yL_tmu alone give M_nu ~ a [[0,0,0],[0,0,1],[0,1,0]] (an exactly
+    degenerate pair); fL_tmu = eps fL_ttau splits it, yL_te adds an e row, m0I0 puts the pair at ~0.05 eV.
+    The rank-2 matrix y f^T + f y^T has singular values |y||f| (1 +- cos), so the pair's relative splitting
+    is ~2 eps: 2e-3, 2e-4, 2e-6 (lane 3: 2e-4 with a complex yL_te). The loss (here dominated by the mixing
+    angles of the pair) and its gradient through the Takagi JVP (broadened denominators of width 1e-12 of the
+    largest eigenvalue) must match central finite differences on every free variable (phases free)."""
+    params = tx1_params(refiner, 4)
+    for m in ("fR", "fL", "yR", "yL"):
+        params[m] = np.zeros_like(params[m])
+    eps = np.array([1e-3, 1e-4, 1e-6, 1e-4])
+    params["m0I0"] = params["m0I0"] / 35.0
+    params["fL"][:, 2, 2] = 1e-3
+    params["fL"][:, 2, 1] = 1e-3 * eps
+    params["yL"][:, 2, 1] = 0.5
+    params["yL"][:, 2, 0] = 0.05
+    params["yL"][3, 2, 0] = 0.05 * np.exp(0.3j)
+    loss, grad, u, fixed = refiner.loss_and_grad(params, dict(scan_card["refine"], phases="free"))
+    columns = refiner._columns(u, fixed)
+    masses = np.sort(np.stack([np.asarray(columns[f"m{i}_eV"]) for i in (1, 2, 3)], axis=1), axis=1)
+    np.testing.assert_allclose((masses[:, 2] - masses[:, 1]) / masses[:, 2], 2 * eps, rtol=0.01)
+    assert np.all(np.abs(masses[:, 2] - 0.05) < 0.002)
+    assert np.all(np.isfinite(loss))
+    for lane in range(4):
+        one_u = {k: v[lane:lane + 1] for k, v in u.items()}
+        one_fixed = {k: v[lane:lane + 1] for k, v in fixed.items()}
+        fd, count = finite_difference(refiner, one_u, one_fixed, h=1e-5)
+        assert count == 11  # 4 magnitudes, 4 phases, M_R2, M_S1, m0I0
+        scale = max(np.max(np.abs(g[lane])) for g in grad.values())
+        for key in grad:
+            np.testing.assert_allclose(grad[key][lane], fd[key][0], rtol=1e-3, atol=1e-7 * scale,
+                                       err_msg=f"lane {lane} {key}")
+
+
 def test_loss_and_gradient_finite_at_exact_degeneracy_and_loop_edges(refiner, scan_card):
     """Lane 0: only fL_ttau and yL_tmu, so M_nu = a [[0,0,0],[0,0,1],[0,1,0]] with the exactly degenerate
     pair m1 = m2 (and m3 = 0). Lanes 1-3: M_S1 at the loop top mass (160 GeV, x = m_t^2/M^2 = 1, the removable
@@ -314,6 +348,23 @@ def test_cli_run_refine_fit_round_trip(tmp_path, capsys):
     np.testing.assert_allclose(refined["refine_start_loss"], start, rtol=1e-9)
     assert np.all(refined["refine_loss"] <= refined["refine_start_loss"])
     assert np.all(refined["refine_steps"] <= 120)
+    # ids: point_id stays unique within the output (a refined row keeps its parent's id, one row per
+    # parent), the parent's id is also in parent_point_id; info / merge / load see no duplicates
+    assert len(np.unique(refined["point_id"])) == len(refined["point_id"]) == 4
+    np.testing.assert_array_equal(refined["point_id"], refined["parent_point_id"])
+    summary = store.info(run_dir / "refined")
+    assert summary["rows"] == 4 and summary["duplicate_chunks"] == 0
+    assert summary["counts"]["points"] == 4 and summary["counts"]["viable"] == int(refined["viable"].sum())
+    assert summary["card"]["refine"]["steps"] == 120 and summary["card"]["scan"] == store.info(run_dir)["card"]["scan"]
+    code, out, err = run_cli(["merge", run_dir / "refined", "-o", tmp_path / "refined.h5"], capsys)
+    assert code == 0, err
+    merged = store.load(tmp_path / "refined.h5")
+    assert list(merged) == list(refined)
+    for name in refined:
+        np.testing.assert_array_equal(merged[name], refined[name], err_msg=name)
+    assert store.info(tmp_path / "refined.h5")["card"]["refine"]["steps"] == 120
+    code, out, err = run_cli(["info", run_dir / "refined", "--json"], capsys)
+    assert code == 0 and json.loads(out)["rows"] == 4 and json.loads(out)["card"]["refine"]["steps"] == 120
 
     # deterministic: a second refinement elsewhere gives the same rows; resuming the first is a no-op
     code, out, err = run_cli(["refine", run_dir, "--steps", "120", "--out", tmp_path / "again"], capsys)

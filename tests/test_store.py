@@ -480,6 +480,8 @@ def test_cli_info_and_merge(tmp_path, capsys):
     assert s["counts"]["points"] == 1200 and s["count_fractions"]["viable"] == pytest.approx(
         rows["viable"].sum() / 1200)
     assert s["provenance"] == PROV
+    assert s["card"] == CARD  # the resolved card stored with the run (run.json / root attributes)
+    assert "card: model lq, measurements paper2022 (scan)" in cli(capsys, "info", run)[1]
 
     code, out, _ = cli(capsys, "merge", run, "-o", tmp_path / "m.h5")
     assert code == 0 and "m.h5" in out
@@ -487,6 +489,10 @@ def test_cli_info_and_merge(tmp_path, capsys):
     code, out, _ = cli(capsys, "merge", run, "-o", tmp_path / "v.h5", "--virtual")
     assert code == 0
     assert_same(store.load(tmp_path / "v.h5"), rows)
+    for merged in ("m.h5", "v.h5"):  # a merged file carries the card in its root attributes
+        with h5py.File(tmp_path / merged, "r") as f:
+            assert json.loads(f.attrs["card"]) == CARD
+        assert store.info(tmp_path / merged)["card"] == CARD
 
     segments(run)[0].unlink()
     code, out, err = cli(capsys, "info", tmp_path / "v.h5")

@@ -24,7 +24,7 @@ def register(subparsers):
     parser = subparsers.add_parser("bench", help="time the full scan pipeline (compile excluded)")
     parser.add_argument("--model", required=True, choices=("lq", "zprime", "lq-yield"),
                         help="lq: the fixed LQ work of interface.md; zprime; lq-yield: viable points/s, random vs refined")
-    parser.add_argument("--n", type=int, default=None, help="points to evaluate (default 65536; lq-yield: 16384)")
+    parser.add_argument("--n", type=int, default=None, help="points to evaluate (default 65536; lq-yield: the card's [scan] n, 1048576 for the default card)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--chunk-size", type=int, default=None, help="points per chunk (default min(8192, n))")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
@@ -33,7 +33,7 @@ def register(subparsers):
     parser.add_argument("--seed", type=int, default=0, help="scan seed of the bench card")
     parser.add_argument("--breakdown", action="store_true",
                         help="lq only: time each pipeline stage on one chunk instead (profiling aid)")
-    parser.add_argument("--card", default=None, help="lq-yield only: a run card with a [scan] (default: the lq bench card)")
+    parser.add_argument("--card", default=None, help="lq-yield only: a run card with a [scan] (default: runs/yield_lq_paper2022.toml, built in)")
     parser.add_argument("--seconds-budget", type=float, default=None, help="lq-yield only: cap on each phase [s]")
     parser.set_defaults(handler=run)
 
@@ -121,7 +121,7 @@ def run(args) -> int:
         from scanner.config import load_card
 
         card = load_card(args.card) if args.card else None
-        result = bench.bench_yield(args.n or 16384, card, args.chunk_size, args.seconds_budget)
+        result = bench.bench_yield(args.n, card, args.chunk_size, args.seconds_budget)
     else:
         n = args.n or 65536
         if args.model == "lq":
