@@ -88,11 +88,17 @@ def mass_matrix(params, inputs):
     d_lep = m_lep / m_lep[2]
     tau_over_top = m_lep[2] / m_up[2]
     core = (
-        s1 * 2.0 * y_l.T @ (d_up[:, None] * f_l)
-        + s2 * tau_over_top * d_lep[:, None] * (y_r.T @ f_l)
-        + s3 * tau_over_top * d_lep[:, None] * (f_r.T @ y_l)
+        s1 * 2.0 * _transpose_times(y_l, d_up[:, None] * f_l)
+        + s2 * tau_over_top * d_lep[:, None] * _transpose_times(y_r, f_l)
+        + s3 * tau_over_top * d_lep[:, None] * _transpose_times(f_r, y_l)
     )
     return params["m0I0"] * (core + core.T)
+
+
+def _transpose_times(a, b):
+    """a^T b for 3x3 matrices as a broadcast product summed over the first index: under vmap, ``a.T @ b``
+    becomes a batched complex dot_general, which XLA:CPU runs several times slower (BENCHMARKS.md)."""
+    return jnp.sum(a[:, :, None] * b[:, None, :], axis=0)
 
 
 def _safe_angle(z):

@@ -336,7 +336,7 @@ def stage_breakdown(card: dict, repeat: int = 3) -> dict:
     from kernels.observables import LQ_GROUPS
     from scanner.engine import ScanEngine
     from scanner.pipeline import make_point_function, model_inputs
-    from scanner.sampling import chunk_key, sample_lq
+    from scanner.sampling import sample_lq
 
     if card["model"] != "lq":
         raise UserError("--breakdown: only for --model lq")
@@ -360,7 +360,7 @@ def stage_breakdown(card: dict, repeat: int = 3) -> dict:
 
     stages = {}
     index = jnp.asarray(0, dtype=jnp.int64 if jax.config.jax_enable_x64 else jnp.int32)
-    params, stages["sampling"] = timed(jax.jit(lambda c: sample_lq(chunk_key(scan["seed"], c), scan, size)), index)
+    params, stages["sampling"] = timed(jax.jit(lambda c: sample_lq(scan, c, size)), index)
     for _, function in LQ_GROUPS:
         name = function.__name__
         stages[name] = timed(jax.jit(jax.vmap(lambda p, f=function: f(p, inputs))), params)[1]

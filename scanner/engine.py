@@ -1,7 +1,7 @@
 """The scan engine: fixed-shape chunks, one compiled kernel, sharded over devices, kept rows to HDF5.
 
-Per step the engine evaluates D chunks at once (D = number of local devices): the chunk indices form a
-(D,) array split over a one-axis device mesh with ``shard_map``, so each device samples and evaluates its
+Per step the engine evaluates D chunks at once (D = number of local devices): one jitted per-chunk program
+is dispatched to each device with that device's chunk index, so each device samples and evaluates its
 own chunk with the same compiled per-chunk program. A chunk's content depends only on (seed, chunk index), hence
 results are identical for any device count, shard split or resumption. Only the (D, chunk) keep-mask and
 the kept rows (gathered on device into a power-of-two bucket) are copied to the host, so host memory is
@@ -20,10 +20,9 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, PartitionSpec
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from scanner.pipeline import make_point_function, model_inputs
-from scanner.sampling import chunk_key
 
 
 def sampler(model_name: str):
@@ -74,21 +73,29 @@ class ScanEngine:
         self.inputs = model_inputs(card)
         self.point_function = make_point_function(card, self.inputs)
         self.sample = sampler(card["model"])
-        mesh = Mesh(np.array(self.devices), ("chunks",))
-        # shard_map (not automatic partitioning): every device runs the very same one-chunk program, so
-        # rows are bitwise identical for any device count.
-        per_device = jax.shard_map(jax.vmap(self._one_chunk), mesh=mesh, in_specs=PartitionSpec("chunks"),
-                                   out_specs=PartitionSpec("chunks"), check_vma=False)
-        self._evaluate = jax.jit(per_device)
+        self._mesh = Mesh(np.array(self.devices), ("chunks",))
+        self._sharding = NamedSharding(self._mesh, PartitionSpec("chunks"))
+        # Per chunk two jitted programs, sampling and then everything else, dispatched to every device on its
+        # own (asynchronously): every device runs the very same programs, so rows are bitwise identical for any
+        # device count. Measured on the LQ bench chunk (BENCHMARKS.md): one program for both stages takes 2x
+        # the CPU time, because XLA fuses the cheap random-number arithmetic of each sampled parameter into
+        # each of its many consumers and so recomputes it; shard_map, or a vmap over the (per device size-1)
+        # chunk axis, made XLA:CPU a further 1.3x-1.7x slower.
+        self._sample_program = jax.jit(self._sample_chunk)
+        self._finish_program = jax.jit(self._finish_chunk)
         self._gather = jax.jit(self._gather_rows)
-        shapes = jax.eval_shape(self._evaluate, jax.ShapeDtypeStruct((len(self.devices),), jnp.int64))[0]
+        params = jax.eval_shape(self._sample_program, jax.ShapeDtypeStruct((), jnp.int64))
+        shapes = jax.eval_shape(self._finish_program, params, jax.ShapeDtypeStruct((), jnp.int64))[0]
         self.column_dtypes = {name: np.dtype(shape.dtype) for name, shape in shapes.items()}
 
     # -- traced ------------------------------------------------------------------------------------
 
-    def _one_chunk(self, chunk_index):
+    def _sample_chunk(self, chunk_index):
+        return self.sample(self.scan, chunk_index, self.chunk_size)
+
+    def _finish_chunk(self, params, chunk_index):
+        """Columns, keep mask and counts of one chunk from its sampled params, each with a leading axis of 1."""
         size = self.chunk_size
-        params = self.sample(chunk_key(self.scan["seed"], chunk_index), self.scan, size)
         columns = jax.vmap(self.point_function)(params)
         in_chunk = jnp.arange(size, dtype=jnp.int64)
         point_id = chunk_index.astype(jnp.int64) * size + in_chunk
@@ -110,7 +117,24 @@ class ScanEngine:
         counts = {"points": jnp.sum(in_scan), "viable": jnp.sum(columns["viable"] & in_scan)}
         for name in self.point_function.constraints.names:
             counts[f"pass_{name}"] = jnp.sum(columns[f"pass_{name}"] & in_scan)
-        return columns, keep, counts
+        return jax.tree.map(lambda x: x[None], (columns, keep, counts))
+
+    def _one_chunk(self, chunk_index):
+        """(columns, keep, counts) of one chunk (a scalar index), each with a leading axis of length 1."""
+        return self._finish_program(self._sample_program(chunk_index), chunk_index)
+
+    def _evaluate(self, chunk_indices):
+        """(columns, keep, counts) of D chunks, one per device, each with a leading (D,) axis (sharded)."""
+        indices = np.asarray(jax.device_get(chunk_indices))
+        parts = [self._one_chunk(jax.device_put(indices[k], device)) for k, device in enumerate(self.devices)]
+        if len(parts) == 1:
+            return parts[0]
+        shape = (len(self.devices),)
+
+        def combine(*pieces):
+            return jax.make_array_from_single_device_arrays(shape + pieces[0].shape[1:], self._sharding, list(pieces))
+
+        return jax.tree.map(combine, *parts)
 
     @staticmethod
     def _gather_rows(columns, flat_index):

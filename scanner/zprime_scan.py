@@ -26,11 +26,8 @@ G = len(models) * prod(K); point ``p`` sits at the mixed-radix digits of ``p mod
 resumes work as for random scans. ``n`` defaults to G; a card may ask for n <= G (a prefix of the grid);
 ``flavorscan run --n`` larger than G repeats the grid.
 
-How the sampler knows a chunk's index: the engine calls ``sample(key, scan, size)`` with
-``key = fold_in(PRNGKey(seed), chunk)``. Where the point index matters (grid mode; several models), the
-sampler recovers ``chunk`` by comparing ``key`` with ``fold_in(PRNGKey(seed), c)`` for every chunk
-c < ceil(n / chunk_size) (cheap next to a chunk's physics; a 64-bit key collision is negligible). Callers that
-know the chunk index may pass ``chunk_index=`` and skip that search.
+The engine calls ``sample_zprime(scan, chunk_index, size)``; point ``p`` of the scan is
+``chunk_index * chunk_size + index in chunk`` (its point_id), which places it on the grid or picks its model.
 """
 
 from __future__ import annotations
@@ -44,7 +41,7 @@ import numpy as np
 
 from scanner.config import PRIORS, choice, integer, number, pair, reject_unknown, required, table
 from scanner.errors import UserError
-from scanner.sampling import draw, resolve_common
+from scanner.sampling import chunk_key, draw, resolve_common
 
 MODES = ("random", "grid")
 RANGED = ("g_X", "m_Zp", "epsilon", "g_bs")
@@ -194,26 +191,8 @@ def charge_table(scan: dict) -> dict:
     return {k: np.array([m[k] for m in scan["models"]], dtype=np.float64).reshape(-1, 3) for k in CHARGE_KEYS}
 
 
-def _key_data(key):
-    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        return jax.random.key_data(key)
-    return key
-
-
-def recover_chunk_index(key, scan: dict):
-    """The chunk c with fold_in(PRNGKey(seed), c) == key, searched over the scan's chunks (0 if none)."""
-    n_chunks = max(1, math.ceil(scan["n"] / scan["chunk_size"]))
-    base = jax.random.PRNGKey(scan["seed"])
-    candidates = jax.vmap(lambda c: _key_data(jax.random.fold_in(base, c)))(jnp.arange(n_chunks, dtype=jnp.int64))
-    data = _key_data(key)
-    match = jnp.all(candidates == data[None, :], axis=1)
-    return jnp.argmax(match).astype(jnp.int64)
-
-
-def point_indices(key, scan: dict, size: int, chunk_index=None):
+def point_indices(scan: dict, chunk_index, size: int):
     """point_id of the chunk's points (chunk × chunk_size + index)."""
-    if chunk_index is None:
-        chunk_index = recover_chunk_index(key, scan)
     return jnp.asarray(chunk_index, jnp.int64) * scan["chunk_size"] + jnp.arange(size, dtype=jnp.int64)
 
 
@@ -221,16 +200,18 @@ def _fixed(value, size):
     return jnp.full((size,), value, dtype=jnp.float64)
 
 
-def sample_zprime(key, scan: dict, size: int, chunk_index=None) -> dict:
-    """A batch of Z' params (leading axis ``size``): the pytree of kernels.zprime.models.make_params with
-    scalars of shape (size,) and charges X_q, X_L, X_E, X_N of shape (size, 3)."""
+def sample_zprime(scan: dict, chunk_index, size: int) -> dict:
+    """The Z' params of chunk ``chunk_index`` (leading axis ``size``): the pytree of
+    kernels.zprime.models.make_params with scalars of shape (size,) and charges X_q, X_L, X_E, X_N of shape
+    (size, 3)."""
+    key = chunk_key(scan["seed"], chunk_index)
     charges = {k: jnp.asarray(v) for k, v in charge_table(scan).items()}
     n_models = len(scan["models"])
     values = {}
     if scan["mode"] == "grid":
         axes = grid_axes(scan)
         total = math.prod(len(v) for _, v in axes)
-        g = point_indices(key, scan, size, chunk_index) % total
+        g = point_indices(scan, chunk_index, size) % total
         stride = total
         for name, axis_values in axes:
             stride //= len(axis_values)
@@ -239,7 +220,7 @@ def sample_zprime(key, scan: dict, size: int, chunk_index=None) -> dict:
         model = values.pop("model")
     else:
         if n_models > 1:
-            model = point_indices(key, scan, size, chunk_index) % n_models
+            model = point_indices(scan, chunk_index, size) % n_models
         else:
             model = jnp.zeros((size,), jnp.int64)
         for name in RANGED:

@@ -644,10 +644,10 @@ def jax_points(n: int, seed: int = 0):
     import scanner  # noqa: F401  (float64)
     from scanner.bench import lq_bench_card
     from scanner.pipeline import make_point_function, model_inputs
-    from scanner.sampling import chunk_key, sample_lq
+    from scanner.sampling import sample_lq
 
     card = lq_bench_card(n, n, seed)
-    params = jax.jit(lambda: sample_lq(chunk_key(seed, 0), card["scan"], n))()
+    params = jax.jit(lambda: sample_lq(card["scan"], 0, n))()
     point_function = make_point_function(card, model_inputs(card))
     columns = jax.jit(jax.vmap(point_function))(params)
     to_np = lambda tree: {k: np.asarray(v) for k, v in tree.items()}  # noqa: E731

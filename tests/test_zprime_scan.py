@@ -97,7 +97,6 @@ def sampled():
     """One chunk of a random two-model scan and of a grid scan, sampled through jit."""
     import jax
 
-    from scanner.sampling import chunk_key
     from scanner.zprime_scan import sample_zprime
 
     random_card = card_of(n=20000, chunk_size=4096, seed=5, charges=["Lmu-Ltau", "B-3Lmu", "catalog:31"],
@@ -110,7 +109,7 @@ def sampled():
     out = {}
     for name, card in (("random", random_card), ("grid", grid_card)):
         scan = card["scan"]
-        fn = jax.jit(lambda c, scan=scan: sample_zprime(chunk_key(scan["seed"], c), scan, scan["chunk_size"]))
+        fn = jax.jit(lambda c, scan=scan: sample_zprime(scan, c, scan["chunk_size"]))
         chunks = range(math.ceil(scan["n"] / scan["chunk_size"])) if name == "grid" else (3,)
         out[name] = (scan, {c: jax.device_get(fn(np.int64(c))) for c in chunks})
     return out
@@ -184,7 +183,6 @@ def _anomaly_sums(q, lep, e, n):
 def test_catalog_scan_models_pass_condition_13_and_are_anomaly_free():
     import jax
 
-    from scanner.sampling import chunk_key
     from scanner.zprime_scan import sample_zprime
 
     card = card_of(n=600, chunk_size=300, charges="catalog")
@@ -199,7 +197,7 @@ def test_catalog_scan_models_pass_condition_13_and_are_anomaly_free():
         assert lep[1] not in (lep[0], lep[2]) and e[1] not in (e[0], e[2]), m["label"]
         keys.add((tuple(q), tuple(sorted(lep)), tuple(sorted(e)), tuple(sorted(n))))
     assert len(keys) == 273
-    params = jax.device_get(jax.jit(lambda c: sample_zprime(chunk_key(scan["seed"], c), scan, 300))(np.int64(1)))
+    params = jax.device_get(jax.jit(lambda c: sample_zprime(scan, c, 300))(np.int64(1)))
     assert params["X_L"].shape == (300, 3)
     for row in range(300):
         q, lep, e, n = (params[k][row] for k in ("X_q", "X_L", "X_E", "X_N"))

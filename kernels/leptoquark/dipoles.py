@@ -48,8 +48,12 @@ _RADIATIVE = (("br_mu_e_gamma", 1, 0), ("br_tau_e_gamma", 2, 0), ("br_tau_mu_gam
 
 
 def _bilinear(a, weight, b):
-    """[..., j, i] = sum_q conj(a_{qj}) weight_q b_{qi}."""
-    return jnp.einsum("...qj,...q,...qi->...ji", jnp.conj(a), weight, b)
+    """[..., j, i] = sum_q conj(a_{qj}) weight_q b_{qi}.
+
+    Written as a broadcast product and a sum over q rather than an einsum: under vmap the einsum becomes a
+    batched complex dot_general, which XLA:CPU runs ~3x slower for these 3x3 blocks (BENCHMARKS.md).
+    """
+    return jnp.sum(jnp.conj(a)[..., :, :, None] * (weight[..., :, None, None] * b[..., :, None, :]), axis=-3)
 
 
 def dipole_coefficients(m_q, charge_s, l, r, mass, m_lep):

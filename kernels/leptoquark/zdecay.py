@@ -116,18 +116,18 @@ def _tau_sq(coupling):
     return abs2(coupling[:, _TAU])
 
 
-def z_coupling_shift(coupling_sq, m_q, mass, charge_coupled, charge_other, g_lepton, m_z):
+def z_coupling_shift(coupling_sq, m_q, mass, charge_coupled, charge_other, g_lepton, m_z, functions=None):
     """delta g of one lepton chirality from a leptoquark component, summed over the three quarks.
 
     coupling_sq: (..., 3) |lambda_{q tau}|^2; m_q: (..., 3) quark masses; mass: (...) leptoquark mass;
     charge_coupled / charge_other: (...) Z charges a_c, a_o of the coupled / other quark chirality; g_lepton: (...)
     SM Z charge of the lepton chirality. Leading axes enumerate loops (evaluated together, which keeps the
-    compiled graph small). Formula in the module docstring.
+    compiled graph small). Formula in the module docstring. ``functions``: loop_functions(x) if already known.
     """
     mass, a_c, a_o, g_lepton = (jnp.asarray(v)[..., None] for v in (mass, charge_coupled, charge_other, g_lepton))
     x = (m_q / mass) ** 2
     sigma = (m_z / mass) ** 2
-    _, f_f, g_s, g_f, dg_f = loop_functions(x)
+    _, f_f, g_s, g_f, dg_f = loop_functions(x) if functions is None else functions
     taylor = (
         a_c / 3.0 * (g_f - 2.0 * f_f)
         - a_o / 6.0 * x * dg_f
@@ -150,6 +150,11 @@ def zdecay_observables(params, inputs):
     # S1 y^L ((u_L)^c, tau_L), S1 y^R ((u_R)^c, tau_R).
     couplings = (params["fL"], params["fR"], f_r_hat(params["fR"], inputs["ckm"]), params["yL"], params["yR"])
     left_handed_tau = jnp.asarray([True, False, False, True, False])
+    # The five loops involve three distinct (quark, leptoquark) mass pairs: up-R2, down-R2, up-S1. Their loop
+    # functions are evaluated once, with the same expression as in kernels.leptoquark.dipoles, so that XLA
+    # merges the two evaluations in the full point function (same values, bit for bit, as per-loop evaluation).
+    distinct = loop_functions((jnp.stack([m_up, m_down, m_up]) / jnp.stack([m_r2, m_r2, m_s1])[..., None]) ** 2)
+    rows = jnp.asarray([0, 0, 1, 2, 2])
     shifts = z_coupling_shift(
         jnp.stack([_tau_sq(c) for c in couplings]),
         jnp.stack([m_up, m_up, m_down, m_up, m_up]),
@@ -158,6 +163,7 @@ def zdecay_observables(params, inputs):
         jnp.stack([u_l, u_r, d_r, -u_r, -u_l]),
         jnp.where(left_handed_tau, g_l, g_r),
         inputs["m_Z"],
+        functions=tuple(f[rows] for f in distinct),
     )
     delta_g_l = jnp.sum(jnp.where(left_handed_tau, shifts, 0.0))
     delta_g_r = jnp.sum(jnp.where(left_handed_tau, 0.0, shifts))
