@@ -126,55 +126,12 @@ def test_argparse_errors_exit_2_one_line(argv, capsys):
 
 # ------------------------------------------------------------------------------------------------ lq-yield
 
-YIELD_TEST_CARD = """
-model = "lq"
-measurements = "current"
-[scan]
-n = 8
-chunk_size = 4
-seed = 3
-best_per_chunk = 2
-nu_term_signs = [1, -1, -1]
-M_R2 = { range = [1400.0, 1600.0] }
-M_S1 = { range = [1100.0, 1300.0] }
-m0I0 = { range = [1.5e-6, 2.0e-6], prior = "log" }
-[scan.fR]
-pattern = [[0,0,0],[1,0,1],[1,1,0]]
-magnitude_lo = [[1,1,1],[0.1,1,0.02],[0.03,0.008,1]]
-magnitude_hi = [[1,1,1],[0.16,1,0.034],[0.045,0.012,1]]
-phase = "fixed"
-sign = [[1,1,1],[1,1,-1],[1,1,1]]
-[scan.fL]
-pattern = [[0,0,1],[0,0,1],[0,0,1]]
-magnitude_lo = [[1,1,0.8],[1,1,5e-4],[1,1,4e-6]]
-magnitude_hi = [[1,1,1.2],[1,1,8e-4],[1,1,7e-6]]
-phase = "fixed"
-sign = [[1,1,1],[1,1,1],[1,1,-1]]
-[scan.yR]
-pattern = [[0,0,0],[1,0,1],[0,1,0]]
-magnitude_lo = [[1,1,1],[0.25,1,0.8],[1,0.002,1]]
-magnitude_hi = [[1,1,1],[0.35,1,1.2],[1,0.003,1]]
-phase = "fixed"
-sign = [[1,1,1],[-1,1,1],[1,1,1]]
-[scan.yL]
-pattern = [[0,0,0],[1,0,0],[0,1,0]]
-magnitude_lo = [[1,1,1],[0.016,1,1],[1,1.0,1]]
-magnitude_hi = [[1,1,1],[0.024,1,1],[1,1.4,1]]
-phase = "fixed"
-[constraints]
-enabled = ["dm21_sq", "dm3l_sq", "s12_sq", "s23_sq", "s13_sq", "br_mu_e_gamma", "br_tau_mu_gamma"]
-[refine]
-steps = 300
-batch_size = 4
-"""
-"""The physics and [refine] settings of tests/test_refine.py's scan card (its compiled refiner is reused
-when both files run in one process): TX-I-like textures, 7 constraints of the "current" set."""
+YIELD_TEST_CARD = ROOT / "tests" / "cards" / "refine_tx1_box.toml"
+"""tests/test_refine.py's scan card (its compiled refiner is reused when both files run in one process)."""
 
 
-def test_lq_yield_json_follows_the_interface(tmp_path, capsys):
-    card = tmp_path / "yield.toml"
-    card.write_text(YIELD_TEST_CARD)
-    code, out, err = run_cli(["bench", "--model", "lq-yield", "--card", str(card), "--json"], capsys)
+def test_lq_yield_json_follows_the_interface(capsys):
+    code, out, err = run_cli(["bench", "--model", "lq-yield", "--card", str(YIELD_TEST_CARD), "--json"], capsys)
     assert code == 0, err
     result = json.loads(out)
     for key in ("viable_per_s_random", "viable_per_s_refine"):  # interface.md

@@ -3,7 +3,6 @@ joined by jax.distributed (SLURM auto-detection), and after SIGKILL + resume. Su
 persistent JAX compilation cache so each kernel compiles once."""
 
 import json
-import os
 import random
 import signal
 import socket
@@ -42,15 +41,6 @@ magnitude = [1e-6, 1.0]
 probability = 0.3
 magnitude = [1e-3, 1.0]
 """
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("jax-cache")
-    environment = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(cache),
-                       JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_PLATFORMS="cpu")
-    environment.pop("XLA_FLAGS", None)
-    return environment
 
 
 @pytest.fixture(scope="module")

@@ -35,42 +35,7 @@ REFINE = '''
 steps = 300
 batch_size = 4
 '''
-SCAN_CARD = '''
-model = "lq"
-measurements = "current"
-[scan]
-n = 8
-chunk_size = 4
-seed = 3
-best_per_chunk = 2
-nu_term_signs = [1, -1, -1]
-M_R2 = { range = [1400.0, 1600.0] }
-M_S1 = { range = [1100.0, 1300.0] }
-m0I0 = { range = [1.5e-6, 2.0e-6], prior = "log" }
-[scan.fR]
-pattern = [[0,0,0],[1,0,1],[1,1,0]]
-magnitude_lo = [[1,1,1],[0.1,1,0.02],[0.03,0.008,1]]
-magnitude_hi = [[1,1,1],[0.16,1,0.034],[0.045,0.012,1]]
-phase = "fixed"
-sign = [[1,1,1],[1,1,-1],[1,1,1]]
-[scan.fL]
-pattern = [[0,0,1],[0,0,1],[0,0,1]]
-magnitude_lo = [[1,1,0.8],[1,1,5e-4],[1,1,4e-6]]
-magnitude_hi = [[1,1,1.2],[1,1,8e-4],[1,1,7e-6]]
-phase = "fixed"
-sign = [[1,1,1],[1,1,1],[1,1,-1]]
-[scan.yR]
-pattern = [[0,0,0],[1,0,1],[0,1,0]]
-magnitude_lo = [[1,1,1],[0.25,1,0.8],[1,0.002,1]]
-magnitude_hi = [[1,1,1],[0.35,1,1.2],[1,0.003,1]]
-phase = "fixed"
-sign = [[1,1,1],[-1,1,1],[1,1,1]]
-[scan.yL]
-pattern = [[0,0,0],[1,0,0],[0,1,0]]
-magnitude_lo = [[1,1,1],[0.016,1,1],[1,1.0,1]]
-magnitude_hi = [[1,1,1],[0.024,1,1],[1,1.4,1]]
-phase = "fixed"
-''' + CONSTRAINTS + REFINE
+SCAN_CARD = (ROOT / "tests" / "cards" / "refine_tx1_box.toml").read_text()
 
 
 def point_card_text(extra_refine: str = "") -> str:

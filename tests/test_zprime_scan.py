@@ -225,15 +225,6 @@ disabled = ["delta_a_e"]
 """
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("jax-cache")
-    environment = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(cache),
-                       JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_PLATFORMS="cpu")
-    environment.pop("XLA_FLAGS", None)
-    return environment
-
-
 def flavorscan(args, env):
     return subprocess.run([sys.executable, "-m", "scanner.cli", *args], env=env, capture_output=True, text=True)
 
