@@ -177,6 +177,12 @@ class ConstraintSet:
     def names(self) -> list[str]:
         return [c.name for c in self.constraints]
 
+    @property
+    def approximate(self) -> list[str]:
+        """Names of the enabled constraints whose data entry is marked ``approx = true`` (values recalled or
+        approximated, not read from the source: see the entry's ``source``)."""
+        return [c.name for c in self.constraints if c.spec.get("approx", False)]
+
     def has_chi2(self, name: str) -> bool:
         return next(c for c in self.constraints if c.name == name).kind in ("gaussian", "oscillation")
 

@@ -53,3 +53,30 @@ def test_loop_mixing_for_other_charges_is_one_line(tmp_path, capsys):
     assert main(["point", str(card)]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Lmu-Ltau charges only" in err
+
+
+def test_approximate_limits_are_flagged(tmp_path, capsys):
+    """Each constraint's "approx" flag is the mark in its measurement file (read here with tomllib), and
+    `flavorscan run` records the approximate ones in the output's provenance."""
+    import tomllib
+    from pathlib import Path
+
+    from scanner.store import info
+
+    marked = set()
+    for path in (Path("kernels/data/measurements/paper2022")).glob("*.toml"):
+        for name, entry in tomllib.loads(path.read_text()).get("constraint", {}).items():
+            if entry.get("approx"):
+                marked.add(name)
+    card = tmp_path / "zp.toml"
+    card.write_text(ZPRIME_CARD)
+    constraints = run_json(card, capsys)["constraints"]
+    assert {name for name, c in constraints.items() if c["approx"]} == marked & set(constraints)
+    assert {"borexino_ratio", "trident_ratio"} <= marked  # the Z' limits zprime.md calls approximations
+
+    scan = tmp_path / "scan.toml"
+    scan.write_text(ZPRIME_CARD.replace("[point]", "[scan]\nn = 4\n").replace("g_X = 5e-4", "g_X = { range = [1e-4, 1e-3] }")
+                    .replace("m_Zp = 0.01", "m_Zp = { range = [0.01, 0.1] }"))
+    assert main(["run", str(scan), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert set(info(tmp_path / "run")["provenance"]["approximate_constraints"]) == marked & set(constraints)

@@ -30,12 +30,14 @@ def evaluate_card_point(card: dict) -> dict:
     columns = jax.jit(point_function)(point_params(card, inputs))
     observables = {o.name: _number(columns[o.name]) for o in point_function.model.observables}
     constraints = {}
+    approximate = set(point_function.constraints.approximate)
     for constraint in point_function.constraints.constraints:
         name = constraint.name
         constraints[name] = {
             "value": _number(columns[constraint.observable]),
             "pass": bool(columns[f"pass_{name}"]),
             "chi2": _number(columns[f"chi2_{name}"]) if point_function.constraints.has_chi2(name) else None,
+            "approx": name in approximate,  # limit recalled/approximated, not read from its source
         }
     return {
         "observables": observables,
@@ -47,12 +49,13 @@ def evaluate_card_point(card: dict) -> dict:
 
 
 def constraint_lines(constraints: dict) -> list[str]:
-    """The constraint table (value, pass, chi2) shared by ``point`` and ``fit``."""
-    lines = ["constraint                      value          pass   chi2"]
+    """The constraint table (value, pass, chi2, approximate limit) shared by ``point`` and ``fit``."""
+    lines = ["constraint                      value          pass   chi2      limit"]
     for name, c in constraints.items():
         value = "nan" if c["value"] is None else f"{c['value']:.6g}"
         chi2 = "-" if c["chi2"] is None else f"{c['chi2']:.3g}"
-        lines.append(f"{name:<30} {value:>14}  {'yes' if c['pass'] else 'NO':<5}  {chi2}")
+        limit = "approx" if c.get("approx") else ""
+        lines.append(f"{name:<30} {value:>14}  {'yes' if c['pass'] else 'NO':<5}  {chi2:<8}  {limit}".rstrip())
     return lines
 
 

@@ -58,8 +58,8 @@ def run(args) -> int:
 
     shard = initialise_distributed() if args.distributed else parse_shard(args.shard) if args.shard else (0, 1)
     engine = ScanEngine(card)
-    info = dict(provenance(), seed=card["scan"]["seed"],
-                measurements=card["measurements"])
+    info = dict(provenance(), seed=card["scan"]["seed"], measurements=card["measurements"],
+                approximate_constraints=engine.point_function.constraints.approximate)
     planned = len(engine.planned_chunks(shard))
     progress = Progress(sum(min(engine.chunk_size, card["scan"]["n"] - c * engine.chunk_size)
                             for c in engine.planned_chunks(shard)), enabled=False if args.quiet else None)
