@@ -37,7 +37,10 @@ from scanner.errors import UserError
 
 MODELS = ("lq", "zprime", "lq-yield")
 DTYPES = ("float64", "float32")
-DEFAULT_CHUNK = 8192
+DEFAULT_CHUNK = {"cpu": 4096, "gpu": 1 << 20}
+"""Default benchmark chunk per platform: 4096 measured fastest on the 2-core CPU (BENCHMARKS.md, chunk-size
+table); a GPU needs ~1e6 points in flight. Scan cards keep their own fixed default (8192), because a scan's
+points depend on its chunk size and must not depend on the platform."""
 
 LQ_COUPLING = {"probability": 1.0, "magnitude": [1e-4, 1.0], "phase": "uniform"}
 LQ_BENCH_SCAN = {
@@ -56,7 +59,9 @@ LQ_BENCH_SCAN = {
 
 
 def default_chunk_size(n: int) -> int:
-    return max(1, min(DEFAULT_CHUNK, int(n)))
+    import jax
+
+    return max(1, min(DEFAULT_CHUNK.get(jax.default_backend(), DEFAULT_CHUNK["gpu"]), int(n)))
 
 
 def lq_bench_raw(n: int, chunk_size: int | None = None, seed: int = 0) -> dict:

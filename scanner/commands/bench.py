@@ -26,7 +26,7 @@ def register(subparsers):
                         help="lq: the fixed LQ work of interface.md; zprime; lq-yield: viable points/s, random vs refined")
     parser.add_argument("--n", type=int, default=None, help="points to evaluate (default 65536; lq-yield: the card's [scan] n, 1048576 for the default card)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--chunk-size", type=int, default=None, help="points per chunk (default min(8192, n))")
+    parser.add_argument("--chunk-size", type=int, default=None, help="points per chunk (default min(n, 4096) on a CPU, min(n, 2**20) on a GPU)")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                         help="float64 (default) or float32 (re-runs in a process with FLAVORSCAN_X64=0)")
     parser.add_argument("--repeat", type=int, default=1, help="timed passes over the n points; the fastest is reported")
