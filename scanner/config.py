@@ -199,6 +199,10 @@ def resolve_constraints(section: dict) -> dict:
     disabled = section.get("disabled", [])
     if not (isinstance(disabled, list) and all(isinstance(n, str) for n in disabled)):
         raise UserError("constraints.disabled: expected a list of constraint names")
+    for key, names in (("enabled", enabled if isinstance(enabled, list) else []), ("disabled", disabled)):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:  # a repeated name would count its chi2 and penalty twice
+            raise UserError(f"constraints.{key}: {repeated[0]!r} is listed more than once")
     out = {
         "enabled": enabled,
         "disabled": list(disabled),

@@ -214,13 +214,20 @@ class Progress:
 def initialise_distributed() -> tuple[int, int]:
     """jax.distributed under SLURM (or explicit FLAVORSCAN_COORDINATOR / _NUM_PROCESSES / _PROCESS_ID):
     returns this process's shard (process index, process count)."""
+    from scanner.errors import UserError
+
     coordinator = os.environ.get("FLAVORSCAN_COORDINATOR")
-    if coordinator:
-        jax.distributed.initialize(
-            coordinator_address=coordinator,
-            num_processes=int(os.environ["FLAVORSCAN_NUM_PROCESSES"]),
-            process_id=int(os.environ["FLAVORSCAN_PROCESS_ID"]),
-        )
-    else:
-        jax.distributed.initialize()  # cluster auto-detection (SLURM, ...)
+    try:
+        if coordinator:
+            jax.distributed.initialize(
+                coordinator_address=coordinator,
+                num_processes=int(os.environ["FLAVORSCAN_NUM_PROCESSES"]),
+                process_id=int(os.environ["FLAVORSCAN_PROCESS_ID"]),
+            )
+        else:
+            jax.distributed.initialize()  # cluster auto-detection (SLURM, ...)
+    except (KeyError, ValueError, RuntimeError) as exc:
+        detail = f"{exc} is not set" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+        raise UserError(f"--distributed: cannot start jax.distributed ({detail}); run under SLURM or set "
+                        "FLAVORSCAN_COORDINATOR, FLAVORSCAN_NUM_PROCESSES and FLAVORSCAN_PROCESS_ID") from None
     return jax.process_index(), jax.process_count()

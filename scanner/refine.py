@@ -808,6 +808,7 @@ def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = No
     scan["chunk_size"] = min(scan["chunk_size"], int(n_random))
     if not scan.get("best_per_chunk"):
         scan["best_per_chunk"] = max(1, scan["chunk_size"] // 64)
+    scan["best_per_chunk"] = min(scan["best_per_chunk"], scan["chunk_size"])  # a small n shrinks the chunk
     card["scan"] = scan
     settings = settings_of(card)
     engine = ScanEngine(card)

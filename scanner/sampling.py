@@ -52,6 +52,18 @@ KEEP_CHOICES = ("viable", "all")
 MASS_SCALE_CHOICES = ("sampled", "dm3l")
 I0_RANGES = ("theta", "phi", "M1", "M2", "M3", "M4")
 MAX_CHUNK = 1 << 22
+MAX_CHUNKS = 1 << 32
+"""fold_in takes the chunk index as uint32: chunk 2^32 would repeat chunk 0's random numbers."""
+MAX_POINTS = 1 << 53
+"""point_id stays exact in float64 (and far inside int64)."""
+
+
+def check_scan_size(n: int, chunk_size: int, where: str) -> None:
+    """n points in chunks of chunk_size must have distinct chunk keys and exact point ids."""
+    if n > MAX_POINTS:
+        raise UserError(f"{where}: at most 2^53 points, got {n}")
+    if -(-n // chunk_size) > MAX_CHUNKS:
+        raise UserError(f"{where}: n / chunk_size is more than 2^32 chunks (chunk keys would repeat); raise chunk_size")
 
 
 def _prior(section, key: str) -> dict:
@@ -104,6 +116,7 @@ def resolve_common(section: dict) -> dict:
     """The engine keys every model's [scan] shares: size, chunking, seed, what to keep."""
     n = integer(required(section, "n", "scan."), "scan.n", lo=1)
     chunk_size = integer(section.get("chunk_size", min(8192, n)), "scan.chunk_size", lo=1, hi=MAX_CHUNK)
+    check_scan_size(n, chunk_size, "scan.n")
     return {
         "n": n,
         "chunk_size": chunk_size,

@@ -1248,6 +1248,10 @@ def merge(directory, output, virtual: bool = False) -> dict:
     target = output.resolve()
     if any(seg.path.resolve() == target for seg in cat.segments) or target == cat.path.resolve():
         raise UserError(f"{output} is one of the files being merged")
+    reserved = (_SEGMENT_RE, _TMP_RE, _LOCK_RE, re.compile(r".*\.tmp$"))
+    if cat.path.is_dir() and target.parent == cat.path.resolve() and (
+            output.name == RUN_FILE or any(pattern.match(output.name) for pattern in reserved)):
+        raise UserError(f"{output}: a name the run directory reserves for its own files; choose another name")
     tmp = output.with_name(output.name + ".tmp")
     with _replacing(tmp, output):
         if virtual:

@@ -41,7 +41,7 @@ import numpy as np
 
 from scanner.config import PRIORS, choice, integer, number, pair, reject_unknown, required, table
 from scanner.errors import UserError
-from scanner.sampling import chunk_key, draw, resolve_common
+from scanner.sampling import MAX_POINTS, chunk_key, draw, resolve_common
 
 MODES = ("random", "grid")
 RANGED = ("g_X", "m_Zp", "epsilon", "g_bs")
@@ -155,6 +155,8 @@ def resolve_zprime_scan(section: dict) -> dict:
     common = dict(section)
     if grid:
         size = grid_size(out)
+        if size > MAX_POINTS:
+            raise UserError(f"scan: the grid has {size} points, more than 2^53")
         if "n" in section:
             integer(section["n"], "scan.n", lo=1)
             if section["n"] > size:

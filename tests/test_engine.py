@@ -123,6 +123,19 @@ def test_different_card_in_same_directory_is_refused(tmp_path, card, env):
     assert len(load(tmp_path)["point_id"]) == 512
 
 
+@pytest.mark.parametrize("extra, environment, needle", [
+    (["--distributed"], {}, "--distributed: cannot start jax.distributed"),
+    (["--seed", str(2**64)], {}, "--seed"),
+    (["--n", str(2**60)], {}, "--n: at most 2^53"),
+    ([], {"FLAVORSCAN_X64": "0"}, "needs float64"),
+])
+def test_bad_run_options_are_one_line(card, env, tmp_path, extra, environment, needle):
+    clean = {k: v for k, v in env.items() if not k.startswith("SLURM_")}  # "outside a cluster"
+    result = flavorscan(["run", str(card), "--out", str(tmp_path / "out"), *extra], dict(clean, **environment))
+    assert result.returncode == 2 and needle in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
 def test_bad_shard_is_one_line(card, env, tmp_path):
     result = flavorscan(["run", str(card), "--out", str(tmp_path), "--shard", "3/3"], env)
     assert result.returncode == 2 and "--shard" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -339,6 +339,9 @@ def test_cli_run_refine_fit_round_trip(tmp_path, capsys):
         np.testing.assert_array_equal(again[name], refined[name], err_msg=name)
     code, out, err = run_cli(["refine", run_dir, "--steps", "120"], capsys)
     assert code == 0 and json.loads(out)["rows_refined"] == 0 and json.loads(out)["rows_skipped"] == 4
+    # every row (--all) is a different output than the candidates: refused, not silently "resumed"
+    code, out, err = run_cli(["refine", run_dir, "--steps", "120", "--all"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and len(store.load(run_dir / "refined")["point_id"]) == 4
 
     fit = tmp_path / "fit.toml"
     text = point_card_text('free = ["m0I0", "fR_ce", "yL_tmu"]\nn_starts = 4\n')  # batch of 4: compiled already

@@ -517,3 +517,16 @@ def test_cli_merge_requires_output(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["merge", str(tmp_path)])
     assert exc.value.code == 2 and capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", ["run.json", "seg-0000-000099.h5", "seg-0000-000000.h5.tmp", ".lock-0000", "x.tmp"])
+def test_merge_refuses_the_run_directory_s_reserved_names(tmp_path, name):
+    run = tmp_path / "run"
+    write_run(run, range(4))
+    before = {path.name: path.read_bytes() for path in run.iterdir()}
+    with pytest.raises(UserError, match="reserves"):
+        store.merge(run, run / name)
+    assert {path.name: path.read_bytes() for path in run.iterdir()} == before  # nothing written or replaced
+    rows = store.load(run)["x"]
+    store.merge(run, run / "merged.h5")  # an ordinary name inside the directory is fine
+    assert len(store.load(run / "merged.h5")["x"]) == len(rows)

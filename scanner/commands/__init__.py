@@ -3,3 +3,13 @@
 Command modules import heavy dependencies (jax, h5py, matplotlib) inside ``run`` so that
 ``flavorscan --help`` and argument errors stay fast.
 """
+
+
+def require_float64(command: str) -> None:
+    """Stored results are float64 (their int64 point_id too): refuse to write them with JAX's x64 mode off."""
+    import jax
+
+    from scanner.errors import UserError
+
+    if not jax.config.jax_enable_x64:
+        raise UserError(f"flavorscan {command}: needs float64 (FLAVORSCAN_X64=0 is for `flavorscan bench --dtype float32` only)")

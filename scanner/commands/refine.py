@@ -57,7 +57,10 @@ def run(args) -> int:
 
     import numpy as np
 
+    from scanner.commands import require_float64
     from scanner.errors import UserError
+
+    require_float64("refine")
 
     if args.steps is not None and args.steps < 0:
         raise UserError(f"--steps: must be >= 0, got {args.steps}")
@@ -101,7 +104,8 @@ def run(args) -> int:
         rows["chunk"] = rows["point_id"] // card["scan"]["chunk_size"]
 
     out_card = dict(card, refine=settings)
-    identity = {"card": out_card, "parent_card_hash": parent_hash}
+    # which rows are refined is part of what the output is: --all into a candidates-only output is refused
+    identity = {"card": out_card, "parent_card_hash": parent_hash, "rows": "all" if args.all else "candidates"}
     info = dict(provenance(), seed=card["scan"]["seed"], measurements=card["measurements"],
                 refined_from=str(args.directory), parent_card_hash=parent_hash)
     chunks = np.unique(rows["chunk"])

@@ -35,20 +35,26 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def run(args) -> int:
+    from scanner.commands import require_float64
     from scanner.config import load_card
     from scanner.errors import UserError
+
+    require_float64("run")
 
     card = load_card(args.card)
     if "scan" not in card:
         raise UserError(f"{args.card}: has no [scan] table (flavorscan point evaluates a [point])")
     if args.n is not None:
+        # The chunk size stays the card's, so --n N evaluates exactly the first N points of the card's scan.
+        from scanner.sampling import check_scan_size
+
         if args.n < 1:
             raise UserError(f"--n: must be >= 1, got {args.n}")
+        check_scan_size(args.n, card["scan"]["chunk_size"], "--n")
         card["scan"]["n"] = args.n
-        card["scan"]["chunk_size"] = min(card["scan"]["chunk_size"], args.n)
     if args.seed is not None:
-        if args.seed < 0:
-            raise UserError(f"--seed: must be >= 0, got {args.seed}")
+        if not 0 <= args.seed < 2**63:
+            raise UserError(f"--seed: must be in [0, 2^63), got {args.seed}")
         card["scan"]["seed"] = args.seed
     if args.distributed and args.shard:
         raise UserError("--shard and --distributed exclude each other (the distributed runtime assigns shards)")
