@@ -4,7 +4,7 @@ exclusion plot, a constraint summary and a corner plot.
 Every function takes a :class:`RunData` (columns of a run directory or merged file, read lazily by name
 through :func:`scanner.store.load`) and an output path, draws with matplotlib's object API on the Agg
 canvas (no pyplot, no global state, never ``show()``) and returns the path written. matplotlib is an
-optional dependency (``pip install 'flavorscan[plot]'``): without it every plotting function raises
+optional dependency (``pip install matplotlib, or pip install -e '.[plot]' in a checkout``): without it every plotting function raises
 :class:`~scanner.errors.UserError` with an install hint.
 
 Column expressions (anywhere a column is expected):
@@ -39,7 +39,7 @@ import numpy as np
 
 from scanner.errors import UserError
 
-MPL_MISSING = "matplotlib is needed for plots: pip install 'flavorscan[plot]'"
+MPL_MISSING = "matplotlib is needed for plots: pip install matplotlib (the plot extra: pip install -e '.[plot]' in a checkout)"
 
 ROW_CHOICES = ("all", "viable", "limits")
 COLOR_BUILTINS = ("chi2", "constraint")

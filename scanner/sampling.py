@@ -66,11 +66,12 @@ def check_scan_size(n: int, chunk_size: int, where: str) -> None:
         raise UserError(f"{where}: n / chunk_size is more than 2^32 chunks (chunk keys would repeat); raise chunk_size")
 
 
-def _prior(section, key: str) -> dict:
+def _prior(section, key: str, positive: bool = False) -> dict:
+    """A {range, prior} table; ``positive`` demands lo > 0 whatever the prior (a log prior always does)."""
     entry = table(required(section, key, "scan."), f"scan.{key}")
     reject_unknown(entry, {"range", "prior"}, f"scan.{key}.")
     prior = choice(entry.get("prior", "uniform"), f"scan.{key}.prior", PRIORS)
-    lo, hi = pair(required(entry, "range", f"scan.{key}."), f"scan.{key}.range", positive=prior == "log")
+    lo, hi = pair(required(entry, "range", f"scan.{key}."), f"scan.{key}.range", positive=positive or prior == "log")
     return {"range": [lo, hi], "prior": prior}
 
 
@@ -133,8 +134,8 @@ def resolve_lq_scan(section: dict) -> dict:
     scan = resolve_common(section)
     scan.update(resolve_lq_options(section, "scan."))
     scan["mass_scale"] = choice(section.get("mass_scale", "sampled"), "scan.mass_scale", MASS_SCALE_CHOICES)
-    scan["M_R2"] = _prior(section, "M_R2")
-    scan["M_S1"] = _prior(section, "M_S1")
+    scan["M_R2"] = _prior(section, "M_R2", positive=True)
+    scan["M_S1"] = _prior(section, "M_S1", positive=True)
     if "m0I0" in section and "I0" in section:
         raise UserError("scan.m0I0: give m0I0 or I0 (theta, phi, M1..M4 ranges), not both")
     if "I0" in section:

@@ -106,6 +106,8 @@ def test_lq_bench_card_is_the_fixed_work():
     (["--model", "lq", "--card", "x.toml"], "--card"),
     (["--model", "zprime", "--breakdown"], "--breakdown"),
     (["--model", "lq", "--seconds-budget", "5"], "--seconds-budget"),
+    (["--model", "lq-yield", "--card", "runs/tx1_nh.toml"], "needs a leptoquark card with a [scan]"),
+    (["--model", "lq-yield", "--card", "runs/zprime_lmutau.toml"], "needs a leptoquark card with a [scan]"),
 ])
 def test_bad_arguments_exit_2_one_line(argv, needle, capsys):
     code, out, err = run_cli(["bench", *argv], capsys)

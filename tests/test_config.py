@@ -46,6 +46,9 @@ BAD_CARDS = {
     "scan n negative": ('model = "lq"\n[scan]\nn = -5\n', "scan.n: must be >= 1"),
     "repeated constraint": (GOOD_POINT + '\n[constraints]\nenabled = ["delta_a_mu", "delta_a_mu"]\n',
                             "constraints.enabled: 'delta_a_mu' is listed more than once"),
+    "scan negative mass": ('model = "lq"\n[scan]\nn = 10\nnu_term_signs = [1,-1,-1]\nM_R2 = {range = [-1300.0, 1700.0]}\n'
+                           'M_S1 = {range = [1000.0, 2000.0]}\nm0I0 = {range = [1e-7, 1e-6]}\n[scan.fR]\nprobability = 0.5\nmagnitude = [0.01, 1.0]\n',
+                           "scan.M_R2.range: must be > 0"),
     "scan n beyond 2^53": ('model = "lq"\n[scan]\nn = 10000000000000000000\n', "scan.n"),
     "more than 2^32 chunks": ('model = "lq"\n[scan]\nn = 8589934592\nchunk_size = 1\n', "more than 2^32 chunks"),
 }

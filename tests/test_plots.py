@@ -563,7 +563,7 @@ def test_missing_matplotlib(lq_run, tmp_path, capsys, monkeypatch):
     for args in (["plot", lq_run, "--x", "M_R2", "-o", tmp_path / "m.png"], ["report", lq_run, "-o", tmp_path / "r"]):
         code, _, err = cli(args, capsys)
         line = _one_line_error(code, err)
-        assert "matplotlib is needed for plots: pip install 'flavorscan[plot]'" in line
+        assert "matplotlib is needed for plots: pip install matplotlib (the plot extra: pip install -e '.[plot]' in a checkout)" in line
     assert not (tmp_path / "m.png").exists()
     assert not (tmp_path / "r").exists()
 

@@ -121,6 +121,8 @@ def run(args) -> int:
         from scanner.config import load_card
 
         card = load_card(args.card) if args.card else None
+        if card is not None and (card["model"] != "lq" or "scan" not in card):
+            raise UserError(f"--card {args.card}: lq-yield needs a leptoquark card with a [scan] table")
         result = bench.bench_yield(args.n, card, args.chunk_size, args.seconds_budget)
     else:
         n = args.n or 65536

@@ -23,7 +23,7 @@ def register(subparsers) -> None:
             "Plot columns of a run directory (or merged file). COL is a column name (parameter, observable, "
             "chi2_total, ...), abs:NAME for the modulus of a complex column pair NAME/NAME_im "
             "(e.g. abs:fR_ctau) or arg:NAME for its phase. With --x alone: 1D profile chi2. "
-            "Needs matplotlib: pip install 'flavorscan[plot]'."
+            "Needs matplotlib: pip install matplotlib, or pip install -e '.[plot]' in a checkout."
         ),
     )
     parser.add_argument("directory", metavar="DIR", help="run directory (or merged HDF5 file)")

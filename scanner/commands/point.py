@@ -50,12 +50,12 @@ def evaluate_card_point(card: dict) -> dict:
 
 def constraint_lines(constraints: dict) -> list[str]:
     """The constraint table (value, pass, chi2, approximate limit) shared by ``point`` and ``fit``."""
-    lines = ["constraint                      value          pass   chi2      limit"]
+    lines = ["constraint                      value          pass   chi2      approx limit"]
     for name, c in constraints.items():
         value = "nan" if c["value"] is None else f"{c['value']:.6g}"
         chi2 = "-" if c["chi2"] is None else f"{c['chi2']:.3g}"
-        limit = "approx" if c.get("approx") else ""
-        lines.append(f"{name:<30} {value:>14}  {'yes' if c['pass'] else 'NO':<5}  {chi2:<8}  {limit}".rstrip())
+        approx = "yes" if c.get("approx") else ""
+        lines.append(f"{name:<30} {value:>14}  {'yes' if c['pass'] else 'NO':<5}  {chi2:<8}  {approx}".rstrip())
     return lines
 
 
@@ -81,7 +81,7 @@ def run(args) -> int:
         raise UserError(f"{args.card}: has no [point] table (flavorscan run evaluates a [scan])")
     result = evaluate_card_point(card)
     if args.json:
-        payload = {k: result[k] for k in ("observables", "constraints", "viable")}
+        payload = {k: result[k] for k in ("observables", "constraints", "viable", "chi2_total")}
         print(json.dumps(payload, indent=2))
     else:
         print(format_text(result))

@@ -9,7 +9,7 @@ def register(subparsers) -> None:
         help="self-contained report of a run: provenance, counts, pass fractions, best points, plots",
         description=(
             "Write OUT/index.html (or OUT/index.md with --format md), the PNG figures it shows and "
-            "OUT/summary.json. Needs matplotlib: pip install 'flavorscan[plot]'."
+            "OUT/summary.json. Needs matplotlib: pip install matplotlib, or pip install -e '.[plot]' in a checkout."
         ),
     )
     parser.add_argument("directory", metavar="DIR", help="run directory (or merged HDF5 file)")
