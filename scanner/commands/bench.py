@@ -119,6 +119,7 @@ def run(args) -> int:
 
     if args.model == "lq-yield":
         from scanner.config import load_card
+        from scanner.errors import UserError
 
         card = load_card(args.card) if args.card else None
         if card is not None and (card["model"] != "lq" or "scan" not in card):
