@@ -176,9 +176,6 @@ def _warm_gather(engine, columns) -> None:
 
 def run_bench(card: dict, model: str, repeat: int = 1, dtype: str | None = None) -> dict:
     """Time ``card``'s scan through the engine: compile (first step) separately, then ``repeat`` passes."""
-    import jax
-    import jax.numpy as jnp
-
     from scanner.engine import ScanEngine
 
     scan = card["scan"]
@@ -191,8 +188,7 @@ def run_bench(card: dict, model: str, repeat: int = 1, dtype: str | None = None)
 
     # compilation: the chunk kernel (first step, evaluated once) and the compaction kernels
     engine.evaluate_chunks(steps[0])
-    index_dtype = jnp.int64 if jax.config.jax_enable_x64 else jnp.int32
-    columns = engine._evaluate(jnp.asarray(steps[0] + [steps[0][-1]] * (per_step - len(steps[0])), dtype=index_dtype))[0]
+    columns = engine._evaluate(steps[0] + [steps[0][-1]] * (per_step - len(steps[0])))[0]
     _warm_gather(engine, columns)
     del columns
     compile_seconds = time.perf_counter() - start

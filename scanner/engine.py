@@ -124,8 +124,9 @@ class ScanEngine:
         return self._finish_program(self._sample_program(chunk_index), chunk_index)
 
     def _evaluate(self, chunk_indices):
-        """(columns, keep, counts) of D chunks, one per device, each with a leading (D,) axis (sharded)."""
-        indices = np.asarray(jax.device_get(chunk_indices))
+        """(columns, keep, counts) of D chunks (a sequence of D ints, one per device), each with a leading
+        (D,) axis (sharded over the devices)."""
+        indices = np.asarray(chunk_indices, dtype=jax.dtypes.canonicalize_dtype(np.int64))
         parts = [self._one_chunk(jax.device_put(indices[k], device)) for k, device in enumerate(self.devices)]
         if len(parts) == 1:
             return parts[0]
@@ -147,7 +148,7 @@ class ScanEngine:
         {chunk index: ({column: numpy array}, {count name: int})}; zero-row chunks included."""
         count = len(chunk_indices)
         padded = list(chunk_indices) + [chunk_indices[-1]] * (len(self.devices) - count)
-        columns, keep, counts = self._evaluate(jnp.asarray(padded, dtype=jnp.int64))
+        columns, keep, counts = self._evaluate(padded)
         keep, counts = jax.device_get((keep, counts))
         keep = np.asarray(keep)[:count]
         chunk_counts = [{name: int(value[position]) for name, value in counts.items()} for position in range(count)]
