@@ -3,7 +3,6 @@ baseline of scripts/numpy_baseline.py, which doubles as an independent cross-che
 same observables to ~1e-8 and the same pass flags on JAX's own benchmark points and on perturbed TX-I points.
 No timing is asserted anywhere (performance is measured by scripts/bench_compare.py, see BENCHMARKS.md)."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -14,22 +13,16 @@ import numpy as np
 import pytest
 
 from scanner.cli import main
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"model": str, "n": int, "dtype": str, "device": str, "compile_seconds": float, "seconds": float,
         "evals_per_s": float}
 
 
-def load_baseline():
-    spec = importlib.util.spec_from_file_location("numpy_baseline", ROOT / "scripts" / "numpy_baseline.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def baseline():
-    return load_baseline()
+    return load_script("numpy_baseline")
 
 
 def run_cli(argv, capsys):
@@ -306,9 +299,7 @@ def test_numpy_baseline_matches_jax_pass_flags(agreement, label):
 
 
 def test_bench_compare_table_formatting():
-    spec = importlib.util.spec_from_file_location("bench_compare", ROOT / "scripts" / "bench_compare.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("bench_compare")
     numpy_result = {"dtype": "float64", "chunk_size": 16, "n": 32, "seconds": 2.0, "cpu_seconds": 1.5,
                     "evals_per_s": 16.0, "viable": 0}
     jax_result = dict(numpy_result, seconds=0.5, evals_per_s=64.0, compile_seconds=3.0, devices=2)

@@ -8,27 +8,20 @@ function serves every evaluation of the report).
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
 import pytest
 
+from tests.scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "scripts" / "make_validation.py"
 COMMITTED = ROOT / "docs" / "validation.md"
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("make_validation", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def script():
-    return _load_script()
+    return load_script("make_validation")
 
 
 @pytest.fixture(scope="module")
