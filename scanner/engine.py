@@ -84,8 +84,9 @@ class ScanEngine:
         self._sample_program = jax.jit(self._sample_chunk)
         self._finish_program = jax.jit(self._finish_chunk)
         self._gather = jax.jit(self._gather_rows)
-        params = jax.eval_shape(self._sample_program, jax.ShapeDtypeStruct((), jnp.int64))
-        shapes = jax.eval_shape(self._finish_program, params, jax.ShapeDtypeStruct((), jnp.int64))[0]
+        index = jax.ShapeDtypeStruct((), jnp.int64)
+        params = jax.eval_shape(self._sample_program, index)
+        shapes = jax.eval_shape(self._finish_program, params, index, index)[0]
         self.column_dtypes = {name: np.dtype(shape.dtype) for name, shape in shapes.items()}
 
     # -- traced ------------------------------------------------------------------------------------
@@ -93,15 +94,18 @@ class ScanEngine:
     def _sample_chunk(self, chunk_index):
         return self.sample(self.scan, chunk_index, self.chunk_size)
 
-    def _finish_chunk(self, params, chunk_index):
-        """Columns, keep mask and counts of one chunk from its sampled params, each with a leading axis of 1."""
+    def _finish_chunk(self, params, chunk_index, n_points):
+        """Columns, keep mask and counts of one chunk from its sampled params, each with a leading axis of 1.
+
+        The scan's point count is an argument, not a constant of the program, so that the compiled kernel is
+        the same for any ``--n`` (and JAX's persistent compilation cache, when enabled, serves them all)."""
         size = self.chunk_size
         columns = jax.vmap(self.point_function)(params)
         in_chunk = jnp.arange(size, dtype=jnp.int64)
         point_id = chunk_index.astype(jnp.int64) * size + in_chunk
         columns["point_id"] = point_id
         columns["chunk"] = jnp.full((size,), chunk_index, dtype=jnp.int64)
-        in_scan = point_id < self.scan["n"]  # the last chunk may be partial
+        in_scan = point_id < n_points  # the last chunk may be partial
         if self.scan["keep"] == "all":
             keep = in_scan
         else:
@@ -119,15 +123,19 @@ class ScanEngine:
             counts[f"pass_{name}"] = jnp.sum(columns[f"pass_{name}"] & in_scan)
         return jax.tree.map(lambda x: x[None], (columns, keep, counts))
 
-    def _one_chunk(self, chunk_index):
-        """(columns, keep, counts) of one chunk (a scalar index), each with a leading axis of length 1."""
-        return self._finish_program(self._sample_program(chunk_index), chunk_index)
+    def _one_chunk(self, chunk_index, n_points):
+        """(columns, keep, counts) of one chunk (scalar index and point count on one device), each with a
+        leading axis of length 1."""
+        return self._finish_program(self._sample_program(chunk_index), chunk_index, n_points)
 
     def _evaluate(self, chunk_indices):
         """(columns, keep, counts) of D chunks (a sequence of D ints, one per device), each with a leading
         (D,) axis (sharded over the devices)."""
-        indices = np.asarray(chunk_indices, dtype=jax.dtypes.canonicalize_dtype(np.int64))
-        parts = [self._one_chunk(jax.device_put(indices[k], device)) for k, device in enumerate(self.devices)]
+        integer = jax.dtypes.canonicalize_dtype(np.int64)
+        indices = np.asarray(chunk_indices, dtype=integer)
+        n_points = np.asarray(self.scan["n"], dtype=integer)
+        parts = [self._one_chunk(jax.device_put(indices[k], device), jax.device_put(n_points, device))
+                 for k, device in enumerate(self.devices)]
         if len(parts) == 1:
             return parts[0]
         shape = (len(self.devices),)
