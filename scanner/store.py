@@ -38,17 +38,21 @@ Segment file (HDF5, libver >= v108)
 
 Merged files (:func:`merge`) have the same layout (``format`` "flavorscan-merged" or
 "flavorscan-virtual"), rows sorted by ``point_id`` (physical) or in segment order (virtual), ``/chunks``
-sorted and ``/chunk_rows`` as row counts per chunk. :func:`load` and :func:`info` accept a run directory
-or such a file.
+sorted and ``/chunk_rows`` as row counts per chunk; a virtual file also records ``virtual_sources``
+(JSON: source path -> fingerprint), checked on every read. :func:`load` and :func:`info` accept a run
+directory or such a file. Every value read from run.json or a file's attributes is checked: malformed
+metadata is a one-line :class:`UserError`.
 
 Card identity
 -------------
 ``run.json`` holds ``card`` (the creating process's resolved card) and ``card_hash``: the sha256 of the
 canonical JSON (sorted keys, no whitespace) of the ``identity`` dict given to :class:`RunWriter`, which
-defaults to the whole card. The caller passes as identity the card minus what may legitimately differ
-between resumes and shards (number of points to scan, shard, device options, output paths...); chunks
-are identified by (seed, chunk index), so the seed and everything that changes a chunk's rows must stay
-in the identity. Opening a directory whose ``card_hash`` differs is refused unless ``restart=True``.
+defaults to the whole card. ``flavorscan run`` uses that default: the whole resolved card, ``scan.n``
+(``--n``) and ``scan.seed`` (``--seed``) included, is the identity, so a different ``--n`` or ``--seed``
+is a different run; the shard, device options and output paths are not part of the card. A caller may
+pass a reduced identity; chunks are identified by (seed, chunk index), so the seed and everything that
+changes a chunk's rows must stay in it. Opening a directory whose ``card_hash`` differs is refused
+unless ``restart=True``.
 
 Concurrency: one :class:`RunWriter` per shard and directory at a time (a second one for the same
 shard is refused through its ``.lock-<I>`` file; flock is skipped on file systems without it), any
@@ -117,6 +121,7 @@ PROVENANCE_KEYS = (
 _SEGMENT_RE = re.compile(r"^seg-(\d{4,})-(\d{6,})\.h5$")
 _TMP_RE = re.compile(r"^seg-(\d{4,})-(\d{6,})\.h5\.tmp$")
 _LOCK_RE = re.compile(r"^\.lock-(\d{4,})$")
+_SHARD_RE = re.compile(r"^(\d+)/(\d+)$")
 _META_DATASETS = ("chunks", "chunk_rows", "counts")
 _RESERVED_ATTRS = (
     "format",
@@ -132,6 +137,7 @@ _RESERVED_ATTRS = (
     "provenance_variants",
     "segments",
     "order",
+    "virtual_sources",
 )
 _FORMATS = ("flavorscan-segment", "flavorscan-merged", "flavorscan-virtual")
 _ALLOWED_KINDS = "biuf"  # bool, signed int, unsigned int, float
@@ -296,6 +302,59 @@ def _attr_value(value):
     return value
 
 
+# Files are data: every value read from run.json or an HDF5 attribute is checked before use; the checks
+# raise ValueError, which the readers turn into a one-line UserError naming the file.
+
+
+def _meta_int(value, what: str, minimum: int = 0) -> int:
+    """``value`` as an int if it is an integer (not a bool, not a float) >= ``minimum``, else ValueError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{what} is {value!r}, expected an integer >= {minimum}")
+    return int(value)
+
+
+def _meta_json(value, what: str, kind: type):
+    """JSON text ``value`` parsed, if it is of type ``kind`` (dict or list), else ValueError."""
+    if not isinstance(value, str):
+        raise ValueError(f"{what} is not a JSON string")
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        raise ValueError(f"{what} is not valid JSON") from None
+    if not isinstance(parsed, kind):
+        raise ValueError(f"{what} is not a JSON {'object' if kind is dict else 'list'}")
+    return parsed
+
+
+def _meta_shard(value, what: str) -> str:
+    m = _SHARD_RE.match(value) if isinstance(value, str) else None
+    if not m or not int(m.group(1)) < int(m.group(2)):
+        raise ValueError(f"{what} is {value!r}, expected 'I/N' with 0 <= I < N")
+    return value
+
+
+def _check_attrs(attrs: dict) -> None:
+    """Types and ranges of a flavorscan file's root attributes (as :func:`_attr_value` gives them)."""
+    _meta_int(attrs.get("format_version", 0), "attribute format_version")
+    if not isinstance(attrs.get("card_hash"), str):
+        raise ValueError("attribute card_hash is missing or not a string")
+    if not isinstance(attrs.get("card", ""), str):
+        raise ValueError("attribute card is not a string")
+    if attrs.get("planned_chunks") is not None:
+        _meta_int(attrs["planned_chunks"], "attribute planned_chunks")
+    if "segments" in attrs:
+        _meta_int(attrs["segments"], "attribute segments")
+    if "shard" in attrs:
+        _meta_shard(attrs["shard"], "attribute shard")
+    if "shards" in attrs:
+        for shard in _meta_json(attrs["shards"], "attribute shards", list):
+            _meta_shard(shard, "an entry of attribute shards")
+    if "provenance_variants" in attrs:
+        variants = _meta_json(attrs["provenance_variants"], "attribute provenance_variants", dict)
+        if not all(isinstance(v, list) for v in variants.values()):
+            raise ValueError("attribute provenance_variants: values are not lists")
+
+
 def _segment_files(directory: Path) -> list[Path]:
     found = []
     for entry in os.scandir(directory):
@@ -317,10 +376,20 @@ def _read_run_json(directory: Path) -> dict:
         raise UserError(f"cannot read {path}: {_one_line(exc)}") from None
     if not isinstance(run, dict) or run.get("format") != "flavorscan-run" or "card_hash" not in run:
         raise UserError(f"{path} is not a flavorscan run file")
-    if int(run.get("format_version", 0)) > FORMAT_VERSION:
+    try:
+        version = _meta_int(run.get("format_version", 0), "format_version")
+        if not isinstance(run["card_hash"], str) or not run["card_hash"]:
+            raise ValueError(f"card_hash is {run['card_hash']!r}, expected a hex string")
+        if run.get("planned_chunks") is not None:
+            _meta_int(run["planned_chunks"], "planned_chunks")
+        for key in ("card", "provenance"):
+            if run.get(key) is not None and not isinstance(run[key], dict):
+                raise ValueError(f"{key} is not a JSON object")
+    except ValueError as exc:
+        raise UserError(f"{path} is damaged: {_one_line(exc)}") from None
+    if version > FORMAT_VERSION:
         raise UserError(
-            f"{path} has format version {run.get('format_version')}; this flavorscan reads up to "
-            f"{FORMAT_VERSION}"
+            f"{path} has format version {version}; this flavorscan reads up to {FORMAT_VERSION}"
         )
     return run
 
@@ -350,43 +419,76 @@ class _Segment:
         return sum(b - a for a, b in self.keep)
 
 
+def _int_dataset(f, name: str, minimum: int | None = 0) -> np.ndarray:
+    """A 1-D integer dataset of ``f`` as int64 (values >= ``minimum`` unless None), else ValueError."""
+    import h5py
+
+    ds = f.get(name)
+    if not isinstance(ds, h5py.Dataset) or ds.ndim != 1 or ds.dtype.kind not in "iu":
+        raise ValueError(f"{name} is not a 1-D integer dataset")
+    arr = ds[...]
+    if minimum is not None and arr.size and arr.min() < minimum:
+        raise ValueError(f"{name} holds values below {minimum}")
+    if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} holds values beyond int64")
+    return arr.astype(np.int64)
+
+
+def _chunk_lists(f) -> tuple[np.ndarray, np.ndarray]:
+    """``/chunks`` and ``/chunk_rows`` of a flavorscan file, checked (ValueError)."""
+    chunks = _int_dataset(f, "chunks")
+    chunk_rows = _int_dataset(f, "chunk_rows")
+    if chunks.shape != chunk_rows.shape:
+        raise ValueError("datasets chunks and chunk_rows do not match")
+    return chunks, chunk_rows
+
+
 def _read_meta(path: Path, check_virtual: bool = True) -> _Segment:
-    """Open one flavorscan HDF5 file and read its metadata (not the column data)."""
+    """Open one flavorscan HDF5 file and read its metadata (not the column data). Every value is
+    checked; anything malformed is a one-line :class:`UserError`."""
     import h5py
 
     try:
         with _h5open(path, "r") as f:
-            fmt = _attr_str(f.attrs.get("format", ""))
+            fmt = f.attrs.get("format", "")
+            fmt = _attr_str(fmt) if isinstance(fmt, (str, bytes)) else ""
             if fmt not in _FORMATS:
                 raise UserError(f"{path} is not a flavorscan HDF5 file")
-            version = int(f.attrs.get("format_version", 0))
+            attrs = {k: _attr_value(v) for k, v in f.attrs.items()}
+            version = _meta_int(attrs.get("format_version", 0), "attribute format_version")
             if version > FORMAT_VERSION:
                 raise UserError(
                     f"{path} has format version {version}; this flavorscan reads up to {FORMAT_VERSION}"
                 )
-            names = json.loads(_attr_str(f.attrs["columns"]))
-            chunks = np.asarray(f["chunks"][...], dtype=np.int64)
-            chunk_rows = np.asarray(f["chunk_rows"][...], dtype=np.int64)
-            if chunks.shape != chunk_rows.shape or chunks.ndim != 1:
-                raise ValueError("datasets chunks and chunk_rows do not match")
+            _check_attrs(attrs)
+            names = _meta_json(attrs.get("columns"), "attribute columns", list)
+            if not all(isinstance(n, str) and n and "/" not in n and n not in _META_DATASETS for n in names):
+                raise ValueError("attribute columns is not a list of column names")
+            provenance = _meta_json(attrs.get("provenance", "{}"), "attribute provenance", dict)
+            chunks, chunk_rows = _chunk_lists(f)
             rows = int(chunk_rows.sum())
             schema = {}
             for name in names:
-                ds = f[name]
+                ds = f.get(name)
                 if not isinstance(ds, h5py.Dataset) or ds.shape != (rows,):
-                    raise ValueError(f"column {name!r} has shape {ds.shape}, expected ({rows},)")
+                    shape = ds.shape if isinstance(ds, h5py.Dataset) else "(missing)"
+                    raise ValueError(f"column {name!r} has shape {shape}, expected ({rows},)")
+                if ds.dtype.kind not in _ALLOWED_KINDS:
+                    raise ValueError(f"column {name!r} has unsupported dtype {ds.dtype}")
                 schema[name] = ds.dtype
+            if names and schema.get("point_id", np.dtype("f8")).kind not in "iu":
+                raise ValueError("no integer column point_id")
             counts = {}
             if "counts" in f:
-                for key, ds in f["counts"].items():
-                    arr = np.asarray(ds[...], dtype=np.int64)
+                if not isinstance(f["counts"], h5py.Group):
+                    raise ValueError("counts is not a group")
+                for key in f["counts"]:
+                    arr = _int_dataset(f["counts"], key, minimum=None)
                     if arr.shape != chunks.shape:
                         raise ValueError(f"counts/{key} does not match chunks")
                     counts[key] = arr
-            attrs = {k: _attr_value(v) for k, v in f.attrs.items()}
-            provenance = json.loads(_attr_str(f.attrs.get("provenance", "{}")))
             if fmt == "flavorscan-virtual" and check_virtual:
-                _check_virtual_sources(path, f, names, schema)
+                _check_virtual_sources(path, f, attrs, names, schema, chunks, chunk_rows)
     except UserError:
         raise
     except (OSError, KeyError, ValueError, TypeError) as exc:
@@ -397,40 +499,127 @@ def _read_meta(path: Path, check_virtual: bool = True) -> _Segment:
     return seg
 
 
-def _check_virtual_sources(path: Path, f, names, schema) -> None:
-    """Every source of every virtual column exists and holds the expected dataset (else UserError)."""
-    sources: dict[str, list] = {}
+def _source_fingerprint(attrs: Mapping, chunks: np.ndarray, chunk_rows: np.ndarray) -> str:
+    """sha256 of a source file's root attributes and chunk lists: recorded per source in a virtual
+    file, so a source rewritten since the merge (restart, other code, other chunks) is noticed."""
+    h = hashlib.sha256(canonical_json(dict(attrs)).encode("utf-8"))
+    h.update(np.ascontiguousarray(chunks, dtype="<i8").tobytes())
+    h.update(b"|")
+    h.update(np.ascontiguousarray(chunk_rows, dtype="<i8").tobytes())
+    return h.hexdigest()
+
+
+def _contiguous(space, what: str) -> tuple[int, int]:
+    """The selection of a dataspace of a virtual mapping as a contiguous 1-D range (a, b)."""
+    import h5py
+
+    if space.get_select_type() not in (h5py.h5s.SEL_HYPERSLABS, h5py.h5s.SEL_ALL) or len(space.shape) != 1:
+        raise ValueError(f"{what}: not a 1-D range selection")
+    n = int(space.get_select_npoints())
+    (a,), (last,) = space.get_select_bounds()
+    if last - a + 1 != n:
+        raise ValueError(f"{what}: not a contiguous selection")
+    return int(a), int(a) + n
+
+
+def _check_virtual_sources(path: Path, f, attrs, names, schema, chunks, chunk_rows) -> None:
+    """The sources of a virtual file are still the rows it was made from (else UserError): every source
+    file exists, holds the expected datasets (shape, dtype), belongs to the same run (card hash), is the
+    very file recorded at merge time (fingerprint, for files that record one) and every mapped row
+    range covers whole chunks of it; together the mapped chunks are exactly the chunks with rows that
+    the virtual file records. Rows of a chunk are a function of (card, chunk), so the data read through
+    the file are the rows recorded."""
+    where = f"virtual dataset file {path}"
+    again = "merge the run again"
+    # one mapping list, identical for every column: (file name, source rows, a, b, destination a)
+    mappings = None
     for name in names:
         ds = f[name]
         if not ds.is_virtual:
-            continue
+            raise ValueError(f"column {name!r} is not a virtual dataset")
+        maps = []
         for vmap in ds.virtual_sources():
-            sources.setdefault(vmap.file_name, []).append((vmap.dset_name, name, vmap.src_space.shape))
-    for file_name, wanted in sources.items():
-        if file_name == ".":
-            continue
+            if vmap.dset_name != name or vmap.file_name == ".":
+                raise ValueError(f"column {name!r} maps {vmap.file_name}:{vmap.dset_name}")
+            a, b = _contiguous(vmap.src_space, f"column {name!r}")
+            p, _ = _contiguous(vmap.vspace, f"column {name!r}")
+            maps.append((vmap.file_name, tuple(vmap.src_space.shape), a, b, p))
+        if mappings is None:
+            mappings = maps
+        elif maps != mappings:
+            raise ValueError(f"column {name!r} maps other rows than column {names[0]!r}")
+    mappings = mappings or []
+    pos = 0
+    for _, _, a, b, p in mappings:
+        if p != pos:
+            raise ValueError("virtual mappings are not consecutive")
+        pos += b - a
+    if pos != int(chunk_rows.sum()):
+        raise ValueError(f"virtual mappings cover {pos} rows, chunk_rows {int(chunk_rows.sum())}")
+    recorded = None
+    if "virtual_sources" in attrs:
+        recorded = _meta_json(attrs["virtual_sources"], "attribute virtual_sources", dict)
+        if set(recorded) != {m[0] for m in mappings}:
+            raise ValueError("attribute virtual_sources does not list the mapped files")
+
+    expected = {int(c): int(r) for c, r in zip(chunks.tolist(), chunk_rows.tolist()) if r > 0}
+    covered: dict[int, int] = {}
+    ranges: dict[str, list] = {}
+    for file_name, shape, a, b, _ in mappings:
+        ranges.setdefault(file_name, []).append((shape, a, b))
+    for file_name, wanted in ranges.items():
         src = Path(file_name)
         if not src.is_absolute():
             src = path.parent / src
         if not src.is_file():
-            raise UserError(f"virtual dataset file {path}: source {src} is missing")
+            raise UserError(f"{where}: source {src} is missing")
         try:
             with _h5open(src, "r") as g:
-                for dset_name, name, shape in wanted:
-                    if dset_name not in g:
-                        raise UserError(f"virtual dataset file {path}: {src} has no dataset {dset_name}")
-                    ds = g[dset_name]
-                    if tuple(ds.shape) != tuple(shape) or ds.dtype != schema[name]:
-                        raise UserError(
-                            f"virtual dataset file {path}: {src}:{dset_name} has shape {ds.shape} "
-                            f"dtype {ds.dtype}, expected {tuple(shape)} {schema[name]}"
-                        )
+                src_attrs = {k: _attr_value(v) for k, v in g.attrs.items()}
+                if src_attrs.get("format") not in ("flavorscan-segment", "flavorscan-merged"):
+                    raise UserError(f"{where}: source {src} is not a flavorscan segment; {again}")
+                if src_attrs.get("card_hash") != attrs["card_hash"]:
+                    raise UserError(
+                        f"{where}: source {src} belongs to a run of a different card (restarted since "
+                        f"the merge?); {again}"
+                    )
+                src_chunks, src_rows = _chunk_lists(g)
+                fingerprint = _source_fingerprint(src_attrs, src_chunks, src_rows)
+                for name in names:
+                    ds = g.get(name)
+                    if ds is None:
+                        raise UserError(f"{where}: {src} has no dataset {name}")
+                    for shape, _, _ in wanted:
+                        if tuple(ds.shape) != shape or ds.dtype != schema[name]:
+                            raise UserError(
+                                f"{where}: {src}:{name} has shape {ds.shape} dtype {ds.dtype}, expected "
+                                f"{shape} {schema[name]}"
+                            )
         except UserError:
             raise
-        except (OSError, KeyError, ValueError) as exc:
-            raise UserError(
-                f"virtual dataset file {path}: cannot read source {src}: {_one_line(exc)}"
-            ) from None
+        except (OSError, KeyError, ValueError, TypeError) as exc:
+            raise UserError(f"{where}: cannot read source {src}: {_one_line(exc)}") from None
+        offsets = np.concatenate([[0], np.cumsum(src_rows)])
+        for shape, a, b in wanted:
+            ia = int(np.searchsorted(offsets, a, side="left"))
+            ib = int(np.searchsorted(offsets, b, side="right")) - 1
+            if shape != (int(offsets[-1]),) or ia >= len(offsets) or offsets[ia] != a or offsets[ib] != b:
+                raise UserError(f"{where}: rows {a}:{b} of {src} are not whole chunks of it; {again}")
+            for j in range(ia, ib):
+                c, r = int(src_chunks[j]), int(src_rows[j])
+                if r == 0:
+                    continue
+                if expected.get(c) != r or c in covered:
+                    raise UserError(
+                        f"{where}: source {src} holds chunks other than the file records (chunk {c}, "
+                        f"{r} rows); {again}"
+                    )
+                covered[c] = r
+        if recorded is not None and recorded[file_name] != fingerprint:
+            raise UserError(f"{where}: source {src} was rewritten since the merge; {again}")
+    if covered != expected:
+        lost = sorted(set(expected) - set(covered))
+        raise UserError(f"{where}: its sources no longer hold chunks {lost[:5]} it records; {again}")
 
 
 def _dedupe(segments: list[_Segment]) -> int:
@@ -576,8 +765,12 @@ class RunWriter:
         flush thresholds (buffered rows; seconds since the oldest buffered chunk, checked in
         :meth:`add_chunk`). Peak memory ~ ``rows_per_segment`` rows plus one chunk.
     identity:
-        the dict whose hash identifies the run (default: ``card``); pass the card minus keys that may
-        differ between resumes and shards.
+        the dict whose hash identifies the run (default: ``card``). A writer whose identity hashes
+        differently is refused in an existing run directory (unless ``restart``). ``flavorscan run``
+        passes no identity, so the whole resolved card is the identity: the number of points is part of
+        it (``scan.n``, as set by ``--n``), like the seed, and a different ``--n`` is a different run. Shard
+        and device options are not in the card. Only a caller that deliberately lets resumes differ may
+        pass a reduced dict; it must keep everything that changes a chunk's rows.
     planned_chunks:
         number of chunks the run plans (recorded for :func:`info`), if known.
 
@@ -999,6 +1192,9 @@ def info(directory) -> dict:
 
     run = _run_summary(cat)
     planned_chunks = run["planned_chunks"]
+    complete = None  # counted, not compared with set(range(planned_chunks)): that is read from a file
+    if planned_chunks is not None:
+        complete = sum(1 for c in finished if c < planned_chunks) == planned_chunks
 
     flag_cols = [n for n in schema if n.startswith("pass_") and len(n) > 5]
     if "viable" in schema:
@@ -1041,7 +1237,7 @@ def info(directory) -> dict:
         "rows": rows,
         "finished_chunks": len(finished),
         "planned_chunks": planned_chunks,
-        "complete": (finished >= set(range(planned_chunks))) if planned_chunks is not None else None,
+        "complete": complete,
         "duplicate_chunks": cat.duplicates,
         "tmp_files": cat.tmp_files,
         "columns": {n: str(d) for n, d in schema.items()},
@@ -1222,8 +1418,13 @@ def merge(directory, output, virtual: bool = False) -> dict:
     reference the segment files by paths relative to ``output``'s directory (move them together). Rows
     keep the segments' order (by shard, then sequence number), NOT sorted by point_id; :func:`load` on
     it sorts. Sources are checked before and after creation (every file present, shape and dtype as
-    expected, point_id read through the file equal to the sources'); :func:`load`/:func:`info` re-check
-    sources, so a missing segment is a :class:`UserError`, never silent fill values.
+    expected, point_id read through the file equal to the sources'). The root attribute
+    ``virtual_sources`` records a fingerprint of each source (sha256 of its root attributes and chunk
+    lists). Every read of the file (:func:`load`, :func:`info`, :func:`merge` of it) re-checks the
+    sources: present, same card hash as the file, same fingerprint, mapped rows covering exactly the
+    chunks the file records. A missing, restarted or rewritten segment is a :class:`UserError` ("merge the
+    run again"), never silent fill values or another run's rows. Virtual files without
+    ``virtual_sources`` (older flavorscan) get every check but the fingerprint.
 
     Returns {"output", "rows", "segments", "virtual"}.
     """
@@ -1369,9 +1570,12 @@ def _merge_virtual(cat: _Catalog, schema: dict, tmp: Path, output: Path) -> int:
         for a, b in seg.keep:
             mappings.append((seg, rel, a, b, pos))
             pos += b - a
+    # what each mapped source holds now: reading the file later re-checks it (see _check_virtual_sources)
+    fingerprints = {rel: _source_fingerprint(seg.attrs, seg.chunks, seg.chunk_rows) for seg, rel, *_ in mappings}
     with _h5open(tmp, "w", libver="v110") as f:
         _write_merged_header(f, cat, "flavorscan-virtual", schema)
         f.attrs["order"] = "segment order (shard, sequence); not sorted by point_id"
+        f.attrs["virtual_sources"] = json.dumps(fingerprints, sort_keys=True)
         for name, dtype in schema.items():
             layout = h5py.VirtualLayout(shape=(total,), dtype=dtype)
             for seg, rel, a, b, p in mappings:

@@ -530,3 +530,161 @@ def test_merge_refuses_the_run_directory_s_reserved_names(tmp_path, name):
     rows = store.load(run)["x"]
     store.merge(run, run / "merged.h5")  # an ordinary name inside the directory is fine
     assert len(store.load(run / "merged.h5")["x"]) == len(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# audit: virtual files check which run their sources belong to; malformed metadata is a UserError
+
+
+def fixed_chunk(c: int, shift: float = 0.0) -> dict:
+    """Three rows per chunk, so segments of different chunks (or cards) have the same shapes."""
+    return {"point_id": c * 100 + np.arange(3, dtype=np.int64), "x": np.full(3, c + shift)}
+
+
+def write_fixed(directory, chunks, card=CARD, shift=0.0, prov=PROV, **kwargs):
+    with store.RunWriter(directory, card, prov, rows_per_segment=1000, **kwargs) as w:
+        for c in chunks:
+            w.add_chunk(c, fixed_chunk(c, shift))
+
+
+def _virtual_reads(path, capsys, match):
+    for call in (store.load, store.info, lambda p: store.merge(p, p.parent / "again.h5")):
+        with pytest.raises(UserError, match=match):
+            call(path)
+    code, out, err = cli(capsys, "info", path)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_virtual_file_refuses_sources_of_another_card(tmp_path, capsys):
+    run, out = tmp_path / "run", tmp_path / "v.h5"
+    write_fixed(run, range(4))
+    store.merge(run, out, virtual=True)
+    other = {**CARD, "scan": {**CARD["scan"], "seed": 9}}
+    write_fixed(run, range(4), card=other, shift=0.5, restart=True)  # same names and shapes, other run
+    _virtual_reads(out, capsys, "different card")
+
+
+def test_virtual_file_refuses_sources_holding_other_chunks(tmp_path, capsys):
+    run, out = tmp_path / "run", tmp_path / "v.h5"
+    write_fixed(run, range(4))
+    store.merge(run, out, virtual=True)
+    write_fixed(run, range(4, 8), restart=True)  # same card, same file name and shape, other chunks
+    _virtual_reads(out, capsys, "chunks")
+
+
+def test_virtual_file_refuses_rewritten_sources(tmp_path, capsys):
+    run, out = tmp_path / "run", tmp_path / "v.h5"
+    write_fixed(run, range(4))
+    store.merge(run, out, virtual=True)
+    # same card, chunks and shapes, rewritten by other code (whose rows may differ)
+    write_fixed(run, range(4), shift=0.5, prov={**PROV, "git_commit": "def456"}, restart=True)
+    _virtual_reads(out, capsys, "rewritten")
+
+
+def test_virtual_file_without_source_records_is_still_checked(tmp_path, capsys):
+    """Virtual files written before sources were recorded stay readable, with card and chunk checks."""
+    run, out = tmp_path / "run", tmp_path / "v.h5"
+    write_run(run, range(0, 30, 2), shard=(0, 2))
+    write_run(run, range(1, 30, 2), shard=(1, 2))
+    store.merge(run, out, virtual=True)
+    with h5py.File(out, "r+") as f:
+        if "virtual_sources" in f.attrs:
+            del f.attrs["virtual_sources"]
+    assert_same(store.load(out), store.load(run))
+    assert store.info(out)["finished_chunks"] == 30
+    other = {**CARD, "scan": {**CARD["scan"], "seed": 9}}
+    names = [p.name for p in segments(run)]
+    for name in names:  # each segment replaced by one of another card with the same shape
+        with h5py.File(run / name, "r+") as f:
+            f.attrs["card_hash"] = store.card_hash(other)
+        _virtual_reads(out, capsys, "different card")
+        with h5py.File(run / name, "r+") as f:
+            f.attrs["card_hash"] = store.card_hash(CARD)
+    assert_same(store.load(out), store.load(run))
+
+
+def _set_run_json(run, **changes):
+    meta = json.loads((run / "run.json").read_text())
+    meta.update(changes)
+    (run / "run.json").write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("changes", [
+    {"format_version": "abc"}, {"format_version": [1]}, {"format_version": 1.5}, {"format_version": True},
+    {"format_version": -1}, {"planned_chunks": "abc"}, {"planned_chunks": -3}, {"planned_chunks": 2.5},
+    {"planned_chunks": {}}, {"card_hash": 5}, {"card": "lq"}, {"provenance": "abc"}, {"provenance": [1]},
+])
+def test_malformed_run_json_is_user_error(tmp_path, capsys, changes):
+    run = tmp_path / "run"
+    write_run(run, range(3), planned_chunks=3)
+    _set_run_json(run, **changes)
+    for call in (store.info, store.load, lambda p: store.RunWriter(p, CARD, PROV).close()):
+        with pytest.raises(UserError, match="run.json"):
+            call(run)
+    code, out, err = cli(capsys, "info", run)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_malformed_run_json_without_segments(tmp_path, capsys):
+    d = tmp_path / "D"
+    d.mkdir()
+    (d / "run.json").write_text('{"format":"flavorscan-run","card_hash":"x","format_version":"abc"}')
+    code, out, err = cli(capsys, "info", d)
+    assert code == 2 and err.count("\n") == 1 and "format_version" in err, err
+
+
+@pytest.mark.parametrize("attr, value", [
+    ("format_version", "abc"), ("planned_chunks", "abc"), ("planned_chunks", -1), ("planned_chunks", 2.5),
+    ("shard", "x/y"), ("shard", "3/2"), ("provenance", "[1]"), ("provenance", "{"), ("columns", '"x"'),
+    ("columns", '["x", 1]'), ("columns", '["x"]'), ("card_hash", 5), ("segments", "abc"), ("segments", -2),
+    ("shards", '"0/1"'), ("shards", '["a"]'), ("provenance_variants", "[1]"),
+    ("provenance_variants", '{"seed": 7}'),
+])
+def test_malformed_file_attributes_are_user_errors(tmp_path, capsys, attr, value):
+    run = tmp_path / "run"
+    write_run(run, range(6), planned_chunks=6)
+    merged = tmp_path / "m.h5"
+    store.merge(run, merged)
+    for path in (segments(run)[0], merged):
+        with h5py.File(path, "r+") as f:
+            f.attrs[attr] = value
+    for target in (run, merged):
+        for call in (store.info, store.load, lambda p: store.merge(p, tmp_path / "again.h5")):
+            with pytest.raises(UserError):
+                call(target)
+        code, out, err = cli(capsys, "info", target)
+        assert code == 2 and out == "" and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("name, data", [
+    ("chunk_rows", np.array([-1, 1, 1, 1, 1, 1])), ("chunks", np.array([-1, 1, 2, 3, 4, 5])),
+    ("chunks", np.arange(6) + 0.5), ("chunks", np.array([b"a"] * 6)),
+])
+def test_malformed_chunk_lists_are_user_errors(tmp_path, capsys, name, data):
+    run = tmp_path / "run"
+    write_run(run, range(6), rows_per_segment=1000)
+    (seg,) = segments(run)
+    with h5py.File(seg, "r+") as f:
+        del f[name]
+        f[name] = data
+    for call in (store.info, store.load, lambda p: store.merge(p, tmp_path / "again.h5")):
+        with pytest.raises(UserError):
+            call(run)
+
+
+def test_planned_chunks_beyond_memory_is_cheap(tmp_path):
+    run = tmp_path / "run"
+    write_run(run, range(3), planned_chunks=3)
+    _set_run_json(run, planned_chunks=10**15)
+    s = store.info(run)
+    assert s["planned_chunks"] == 10**15 and s["complete"] is False
+
+
+def test_runwriter_docstring_states_that_n_is_part_of_the_identity(tmp_path):
+    doc = " ".join(store.RunWriter.__doc__.split())
+    identity = doc.split("identity:", 1)[1].split("planned_chunks:")[0]
+    assert "number of points is part of" in identity and "minus" not in identity
+    write_run(tmp_path / "r", range(2))
+    bigger = {**CARD, "scan": {**CARD["scan"], "n": 99999}}  # default identity: the whole card, n included
+    with pytest.raises(UserError, match="different card"):
+        store.RunWriter(tmp_path / "r", bigger, PROV)
