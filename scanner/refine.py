@@ -19,12 +19,16 @@ stays exactly real.
 
 Refinement is vectorised: a batch of points, one optax state per point, a jitted ``lax.while_loop`` over
 steps that stops when every point is done (or at the step budget). A point is done when it converged
-(every enabled constraint passes at its best parameters and the loss has not improved by more than
-``tolerance * (1 + loss)`` for ``patience`` steps; with ``until = "stalled"`` viability is not required)
-or when its loss or gradient became non-finite (it is frozen and its best finite parameters are kept,
-so one bad point never poisons the others). The result of a point is its best evaluated parameters:
-with ``until = "viable"`` a viable iterate beats every non-viable one (then the lower loss wins), because
-the loss minimum can lie outside the viable region; with ``until = "stalled"`` the lowest loss.
+(it is viable at its best parameters and the loss has not improved by more than ``tolerance * (1 + loss)``
+for ``patience`` steps; with ``until = "stalled"`` viability is not required) or when its loss or
+gradient became non-finite (it is frozen and its best finite parameters are kept, so one bad point never
+poisons the others). "Viable" is the output column ``viable`` of the constraint layer (every enabled
+constraint passes and every observable is finite), read from the same point function. The result of a
+point is its best evaluated parameters by :func:`beats`: with ``until = "viable"`` a viable iterate beats
+every non-viable one (then the lower loss wins), because the loss minimum can lie outside the viable
+region; with ``until = "stalled"`` the lowest loss. ``fit_card`` picks among its starts by the same rule.
+``refine_start_loss`` and ``refine_loss`` are both computed by the column kernel (bitwise equal when the
+result is the start).
 
 [refine] vocabulary (all optional)::
 
@@ -225,6 +229,36 @@ def free_masks(settings: dict, mode: str):
     return magnitude, phase_listed, scalars
 
 
+# ---------------------------------------------------------------------------------------------- best rule
+
+def beats(loss, viable, best_loss, best_viable, until: str, margin=0.0):
+    """The best-step rule: whether a candidate (loss, viable) replaces the incumbent (best_loss, best_viable).
+
+    until = "viable": a viable candidate beats a non-viable incumbent, a non-viable one never beats a
+    viable incumbent, and at equal viability the loss must be lower than ``best_loss - margin``;
+    until = "stalled": the lower loss alone. Strict, so in a pass over candidates in order an earlier one
+    keeps a tie. Operators only: works on jax arrays (the loop: iterates of a point, with margin = 0 for the
+    best and the tolerance margin for the patience counter) and numpy arrays (:func:`best_index`: the starts
+    of a fit)."""
+    lower = loss < best_loss - margin
+    if until == "viable":
+        return (viable & ~best_viable) | ((viable == best_viable) & lower)
+    return lower
+
+
+def best_index(loss, viable, until: str) -> int:
+    """Index of the best of several results by :func:`beats` (non-finite losses count as +inf); ties go to
+    the lowest index."""
+    loss = np.asarray(loss, dtype=np.float64)
+    key = np.where(np.isfinite(loss), loss, np.inf)
+    viable = np.asarray(viable, dtype=bool)
+    best = 0
+    for i in range(1, len(key)):
+        if beats(key[i], viable[i], key[best], viable[best], until):
+            best = i
+    return best
+
+
 # ---------------------------------------------------------------------------------------------- refiner
 
 def _next_pow2(n: int) -> int:
@@ -261,8 +295,14 @@ class Refiner:
             self.mode = "m0I0"
         self.optimizer = make_optimizer(self.settings)
         self._loop = jax.jit(self._refine_loop)
-        self._columns = jax.jit(jax.vmap(self._point_columns))
-        self._loss = jax.jit(jax.vmap(self._loss_and_pass))
+        # the column kernel depends only on the physics and max_coupling: one per column_key, shared by
+        # refiners that differ in the optimizer or until settings (no second compilation)
+        key = column_key(card, self.settings)
+        if key not in _COLUMN_KERNELS:
+            if len(_COLUMN_KERNELS) >= 8:
+                _COLUMN_KERNELS.pop(next(iter(_COLUMN_KERNELS)))
+            _COLUMN_KERNELS[key] = jax.jit(jax.vmap(self._point_columns))
+        self._columns = _COLUMN_KERNELS[key]
         self._value_and_grad = jax.jit(jax.vmap(jax.value_and_grad(self._loss_only)))
 
     # -- parametrisation (host side: encode) -------------------------------------------------------
@@ -353,14 +393,12 @@ class Refiner:
         return jnp.sum(jnp.where(fixed["free_mag"], _limit_penalty(excess), 0.0))
 
     def _loss_and_pass(self, u, fixed):
-        import jax.numpy as jnp
-
+        """(loss, viable) of one point. ``viable`` is the point function's own output column
+        (scanner.constraints.ConstraintSet.evaluate: every enabled constraint passes AND every observable is
+        finite), so the loop's notion of viable is the one the output rows report."""
         columns = self.point_function(self.decode(u, fixed))
         loss = columns["chi2_total"] + columns["penalty_total"] + self._bound_penalty(u, fixed)
-        passed = jnp.asarray(True)
-        for name in self.constraint_names:
-            passed = passed & columns[f"pass_{name}"]
-        return loss, passed
+        return loss, columns["viable"]
 
     def _objective(self, u, fixed):
         import jax.numpy as jnp
@@ -402,23 +440,20 @@ class Refiner:
         active = carry["active"]
         first = carry["steps"] == 0
         best = carry["best_loss"]
-        lower = ~(loss >= best)  # also replaces a NaN best (never happens after step 0)
-        significant = loss < best - settings["tolerance"] * (1.0 + jnp.abs(best))
-        if settings["until"] == "viable":
-            # a viable iterate beats every non-viable one; among equals the lower loss wins. The loss
-            # minimum can lie outside the viable region (Gaussian chi^2 terms keep pulling after they pass),
-            # so a trajectory that crosses the viable region keeps its best viable point and stalls there.
-            gained = passed & ~carry["best_pass"]
-            same = passed == carry["best_pass"]
-            lower = gained | (same & lower)
-            significant = gained | (same & significant)
+        # until = "viable": a viable iterate beats every non-viable one; among equals the lower loss wins. The
+        # loss minimum can lie outside the viable region (Gaussian chi^2 terms keep pulling after they pass),
+        # so a trajectory that crosses the viable region keeps its best viable point and stalls there.
+        # until = "stalled": the lower loss. best is +inf before the first finite iterate, never NaN.
+        until = settings["until"]
+        lower = beats(loss, passed, best, carry["best_pass"], until)
+        significant = beats(loss, passed, best, carry["best_pass"], until,
+                            margin=settings["tolerance"] * (1.0 + jnp.abs(best)))
         new_best = active & finite & lower
         stall = jnp.where(active & finite & significant, 0, carry["stall"] + 1)
         stall = jnp.where(first, 0, stall)
         best_u = jax.tree_util.tree_map(lambda a, b: jnp.where(new_best, a, b), carry["u"], carry["best_u"])
         best_loss = jnp.where(new_best, loss, best)
         best_pass = jnp.where(new_best, passed, carry["best_pass"])
-        start_loss = jnp.where(first & active, loss, carry["start_loss"])
         stalled = stall >= settings["patience"]
         converged = stalled & (best_pass if settings["until"] == "viable" else True)
         status = carry["status"]
@@ -444,7 +479,6 @@ class Refiner:
             "best_u": best_u,
             "best_loss": best_loss,
             "best_pass": best_pass,
-            "start_loss": start_loss,
             "stall": stall,
             "active": go_on,
             "steps": carry["steps"] + active.astype(jnp.int64),
@@ -468,7 +502,6 @@ class Refiner:
             "best_u": u,
             "best_loss": jnp.full((batch,), jnp.inf),
             "best_pass": jnp.zeros((batch,), bool),
-            "start_loss": jnp.full((batch,), jnp.nan),
             "stall": jnp.zeros((batch,), jnp.int64),
             "active": fixed["finite_start"],
             "steps": jnp.zeros((batch,), jnp.int64),
@@ -489,7 +522,7 @@ class Refiner:
         never = ~jnp.isfinite(carry["best_loss"])
         status = jnp.where(never & (carry["status"] == STATUS_BUDGET) & (max_steps > 0),
                            STATUS_NONFINITE_START, carry["status"])
-        return carry["best_u"], {"steps": carry["steps"], "status": status, "start_loss": carry["start_loss"]}
+        return carry["best_u"], {"steps": carry["steps"], "status": status}
 
     # -- host API ----------------------------------------------------------------------------------
 
@@ -504,7 +537,11 @@ class Refiner:
         refined parameters plus refine_steps, refine_status, refine_start_loss, refine_loss,
         refine_n_failing, refine_failing. ``batch``: compiled batch size (default
         :meth:`batch_size_for`); points are processed in groups of that size, the last one padded.
-        ``settings``: host-side settings (free, phases, batch_size) to use instead of the refiner's."""
+        ``settings``: host-side settings (free, phases, batch_size) to use instead of the refiner's.
+
+        refine_start_loss and refine_loss both come from the column kernel (at the start and at the best
+        parameters): the loop's value-and-gradient kernel computes the same loss to ~1 ulp only, so with its
+        start loss a point whose best iterate is its start could report refine_loss > refine_start_loss."""
         import jax
 
         settings = self.settings if settings is None else settings
@@ -524,6 +561,7 @@ class Refiner:
             best_u, diag = self._loop(ub, fb, np.int64(steps))
             columns = self._columns(best_u, fb)
             columns.update(diag)
+            columns["start_loss"] = self._columns(ub, fb)["refine_loss"]
             columns = jax.device_get(columns)
             parts.append({k: np.asarray(v)[: stop - start] for k, v in columns.items()})
         out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
@@ -533,10 +571,11 @@ class Refiner:
         return out
 
     def loss(self, params: dict, settings: dict | None = None):
-        """(loss, all enabled constraints pass) of a batch at its parameters (numpy arrays)."""
+        """(loss, viable) of a batch at its parameters (numpy arrays), through the column kernel: the
+        computation of refine_start_loss / refine_loss and of the viable column (no extra compilation)."""
         u, fixed = self.encode(params, settings)
-        loss, passed = self._loss(u, fixed)
-        return np.asarray(loss), np.asarray(passed)
+        loss, viable = self._column_values(u, fixed, ("refine_loss", "viable"), settings)
+        return loss, viable.astype(bool)
 
     def loss_and_grad(self, params: dict, settings: dict | None = None):
         """loss and its gradient w.r.t. the unconstrained variables u (dict of arrays), masked to the
@@ -552,17 +591,24 @@ class Refiner:
     def loss_at(self, u, fixed, settings: dict | None = None):
         """Loss at explicit unconstrained variables (batch), through the compiled column kernel of
         :meth:`refine` (same batch size, no extra compilation); for finite-difference checks."""
+        return self._column_values(u, fixed, ("refine_loss",), settings)[0]
+
+    def _column_values(self, u, fixed, names, settings: dict | None = None):
+        """The named columns (numpy) at explicit unconstrained variables, through the column kernel, in
+        batches of :meth:`batch_size_for` (the last one padded)."""
         import jax
 
         n = u["scalars"].shape[0]
         size = self.batch_size_for(n, settings)
-        out = []
+        out = {name: [] for name in names}
         for start in range(0, n, size):
             take = np.arange(start, min(n, start + size))
             take = np.concatenate([take, np.full(size - len(take), start)])
             columns = self._columns({k: v[take] for k, v in u.items()}, {k: v[take] for k, v in fixed.items()})
-            out.append(np.asarray(jax.device_get(columns["refine_loss"]))[: min(n, start + size) - start])
-        return np.concatenate(out)
+            columns = jax.device_get({name: columns[name] for name in names})
+            for name in names:
+                out[name].append(np.asarray(columns[name])[: min(n, start + size) - start])
+        return tuple(np.concatenate(out[name]) for name in names)
 
 
 _REFINERS: dict = {}
@@ -582,6 +628,16 @@ def refiner_key(card: dict, settings: dict) -> str:
     physics.update(conventions(card), mode=mode)
     return canonical_json({"physics": physics,
                            "settings": {k: v for k, v in settings.items() if k not in HOST_ONLY_SETTINGS}})
+
+
+COLUMN_SETTINGS = ("max_coupling",)
+_COLUMN_KERNELS: dict = {}
+
+
+def column_key(card: dict, settings: dict) -> str:
+    """What the column kernel (the columns at given parameters, refine_loss included) depends on: the
+    physics of :func:`refiner_key` and max_coupling, not the optimizer or until settings."""
+    return refiner_key(card, {k: v for k, v in settings.items() if k in COLUMN_SETTINGS})
 
 
 def refiner_for(card: dict, settings: dict) -> Refiner:
@@ -688,10 +744,10 @@ def fit_card(card: dict, settings: dict | None = None, steps: int | None = None)
     params = fit_starts(card, settings, refiner)
     columns = refiner.refine(params, steps=settings["steps"], settings=settings)
     loss = columns["refine_loss"]
-    order_key = np.where(np.isfinite(loss), loss, np.inf)
     viable = columns["viable"].astype(bool)
-    # best: viable first, then lowest loss; ties by start index (deterministic)
-    best = int(np.lexsort((np.arange(len(loss)), order_key, ~viable))[0])
+    # the best start by the best-step rule of the loop (until = "viable": viable first, then the lowest
+    # loss; until = "stalled": the lowest loss); ties by start index (deterministic)
+    best = best_index(loss, viable, settings["until"])
     from kernels.observables import model
 
     lq = model("lq")

@@ -218,13 +218,13 @@ def refined(refiner, scan_card):
 
 
 def test_refinement_returns_into_the_windows(refiner, refined):
-    params, out, _ = refined
-    start_loss, start_pass = refiner.loss(params)
+    params, out, settings = refined
+    start_loss, start_pass = refiner.loss(params, settings)
     assert not np.any(start_pass)
     assert np.all(out["viable"]) and np.all(out["refine_n_failing"] == 0) and np.all(out["refine_failing"] == 0)
     assert np.all(out["refine_status"] == 0)  # converged
     assert np.all(out["refine_steps"] > 0) and np.all(out["refine_steps"] <= 300)
-    np.testing.assert_allclose(out["refine_start_loss"], start_loss, rtol=1e-12)
+    np.testing.assert_array_equal(out["refine_start_loss"], start_loss)  # both: the column kernel
     assert np.all(out["refine_loss"] < start_loss)
     np.testing.assert_allclose(out["refine_loss"], out["chi2_total"] + out["penalty_total"], rtol=1e-12)
     for name in ("dm21_sq", "dm3l_sq", "s12_sq", "s23_sq", "s13_sq"):
@@ -310,8 +310,14 @@ def test_cli_run_refine_fit_round_trip(tmp_path, capsys):
     candidates = parent["point_id"][parent["candidate"]]
     np.testing.assert_array_equal(refined["parent_point_id"], candidates)
     start = parent["chi2_total"][parent["candidate"]] + parent["penalty_total"][parent["candidate"]]
-    np.testing.assert_allclose(refined["refine_start_loss"], start, rtol=1e-9)
-    assert np.all(refined["refine_loss"] <= refined["refine_start_loss"])
+    np.testing.assert_allclose(refined["refine_start_loss"], start, rtol=1e-9)  # the engine's kernel vs the refiner's
+    # never worse than the seed by the best-step rule (until = "viable": a row that became viable may have a
+    # higher loss). No tolerance: both losses come from the refiner's column kernel, so a row whose best
+    # iterate is its seed has refine_loss == refine_start_loss bit for bit (tests/test_refine_selection.py);
+    # another best iterate was strictly lower in the loop's arithmetic, which agrees with the column kernel
+    # to ~1 ulp, far below the improvements here
+    became_viable = refined["viable"].astype(bool) & ~parent["viable"][parent["candidate"]].astype(bool)
+    assert np.all((refined["refine_loss"] <= refined["refine_start_loss"]) | became_viable)
     assert np.all(refined["refine_steps"] <= 120)
     # ids: point_id stays unique within the output (a refined row keeps its parent's id, one row per
     # parent), the parent's id is also in parent_point_id; info / merge / load see no duplicates
