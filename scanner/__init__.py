@@ -12,3 +12,7 @@ if os.environ.get("FLAVORSCAN_X64", "1") != "0":
     jax.config.update("jax_enable_x64", True)
 
 __version__ = "0.1.0"
+
+from scanner.store import load, load_dataframe  # noqa: E402  (after the x64 switch)
+
+__all__ = ["load", "load_dataframe", "__version__"]

@@ -138,6 +138,11 @@ def resolve_lq_scan(section: dict) -> dict:
     scan["M_S1"] = _prior(section, "M_S1", positive=True)
     if "m0I0" in section and "I0" in section:
         raise UserError("scan.m0I0: give m0I0 or I0 (theta, phi, M1..M4 ranges), not both")
+    if scan["mass_scale"] == "dm3l" and ("m0I0" in section or "I0" in section):
+        # the dm3l option sets m0I0 itself; a sampled m0I0 (or I0) would be stored but not used
+        key = "m0I0" if "m0I0" in section else "I0"
+        raise UserError(f"scan.{key}: mass_scale = \"dm3l\" fixes m0I0 per texture; remove scan.{key} "
+                        "(or use mass_scale = \"sampled\")")
     if "I0" in section:
         i0 = table(section["I0"], "scan.I0")
         reject_unknown(i0, set(I0_RANGES), "scan.I0.")

@@ -12,4 +12,7 @@
 set -euo pipefail
 card=${1:?usage: slurm_array.sh CARD OUTDIR}
 out=${2:?usage: slurm_array.sh CARD OUTDIR}
+# JAX's persistent compilation cache: a task that starts after the kernel is in the cache (and, on GPUs,
+# every GPU of a task after the first) loads it instead of compiling it again; any shared directory works.
+export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-$out/.jax-cache}
 flavorscan run "$card" --out "$out" --shard "${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}" --quiet

@@ -11,4 +11,7 @@
 set -euo pipefail
 card=${1:?usage: slurm_distributed.sh CARD OUTDIR}
 out=${2:?usage: slurm_distributed.sh CARD OUTDIR}
+# JAX's persistent compilation cache: a task that starts after the kernel is in the cache (and, on GPUs,
+# every GPU of a task after the first) loads it instead of compiling it again; any shared directory works.
+export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-$out/.jax-cache}
 srun flavorscan run "$card" --out "$out" --distributed --quiet

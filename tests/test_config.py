@@ -49,6 +49,15 @@ BAD_CARDS = {
     "scan negative mass": ('model = "lq"\n[scan]\nn = 10\nnu_term_signs = [1,-1,-1]\nM_R2 = {range = [-1300.0, 1700.0]}\n'
                            'M_S1 = {range = [1000.0, 2000.0]}\nm0I0 = {range = [1e-7, 1e-6]}\n[scan.fR]\nprobability = 0.5\nmagnitude = [0.01, 1.0]\n',
                            "scan.M_R2.range: must be > 0"),
+    "scan dm3l with sampled m0I0": ('model = "lq"\n[scan]\nn = 10\nmass_scale = "dm3l"\nnu_term_signs = [1,-1,-1]\n'
+                                    'M_R2 = {range = [1000.0, 2000.0]}\nM_S1 = {range = [1000.0, 2000.0]}\n'
+                                    'm0I0 = {range = [1e-9, 1e-8]}\n[scan.fR]\nprobability = 0.5\nmagnitude = [0.01, 1.0]\n',
+                                    'scan.m0I0: mass_scale = "dm3l" fixes m0I0 per texture'),
+    "scan dm3l with I0": ('model = "lq"\n[scan]\nn = 10\nmass_scale = "dm3l"\nnu_term_signs = [1,-1,-1]\n'
+                          'M_R2 = {range = [1000.0, 2000.0]}\nM_S1 = {range = [1000.0, 2000.0]}\n'
+                          '[scan.I0]\ntheta = [0.1, 0.2]\nphi = [0.1, 0.2]\nM1 = [100.0, 200.0]\nM2 = [100.0, 200.0]\n'
+                          'M3 = [100.0, 200.0]\nM4 = [100.0, 200.0]\n[scan.fR]\nprobability = 0.5\nmagnitude = [0.01, 1.0]\n',
+                          'scan.I0: mass_scale = "dm3l" fixes m0I0 per texture'),
     "scan n beyond 2^53": ('model = "lq"\n[scan]\nn = 10000000000000000000\n', "scan.n"),
     "more than 2^32 chunks": ('model = "lq"\n[scan]\nn = 8589934592\nchunk_size = 1\n', "more than 2^32 chunks"),
 }

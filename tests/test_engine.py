@@ -13,7 +13,8 @@ import time
 import numpy as np
 import pytest
 
-from scanner.store import load
+from scanner import load
+from scanner.store import info
 
 CARD = """
 model = "lq"
@@ -96,20 +97,37 @@ def test_shards_in_one_directory_give_identical_rows(tmp_path, card, env, refere
     assert_same_rows(load(tmp_path), reference)
 
 
+def finished_chunks(directory) -> int:
+    return info(directory)["finished_chunks"] if (directory / "run.json").exists() else 0
+
+
 def test_sigkill_then_resume_gives_identical_rows(tmp_path, card, env, reference):
-    """Kill the run at three moments while it writes one segment per chunk, then resume to completion."""
+    """Kill the run three times while it writes one segment per chunk (each time a random 0-0.3 s after it
+    finished a new chunk, so the kill lands between and inside segment writes), then resume to completion.
+    Fails if a kill leaves an unreadable file, if resuming changes or duplicates any row, or if the kills
+    did not land mid-run (then the test would prove nothing)."""
     rng = np.random.default_rng(3)
+    mid_run_kills = 0
     for attempt in range(3):
+        before = finished_chunks(tmp_path)
         process = subprocess.Popen(
             [sys.executable, "-m", "scanner.cli", "run", str(card), "--out", str(tmp_path), "--quiet",
              "--segment-rows", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(2.0, 8.0))
+        deadline = time.monotonic() + 300
+        while process.poll() is None and finished_chunks(tmp_path) == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.3))
+        running = process.poll() is None
         process.send_signal(signal.SIGKILL)
         process.wait()
-        if (tmp_path / "run.json").exists():  # a kill during start-up leaves no run yet, which is fine
-            load(tmp_path)  # every segment on disk is readable after the kill
+        load(tmp_path)  # every segment on disk is readable after the kill
+        mid_run_kills += running and finished_chunks(tmp_path) < 12
+    assert mid_run_kills >= 2, f"only {mid_run_kills} of 3 kills landed while the run was still writing"
+    survived = finished_chunks(tmp_path)
     result = flavorscan(["run", str(card), "--out", str(tmp_path), "--quiet"], env)
     assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["chunks_skipped"], summary["chunks_evaluated"]) == (survived, 12 - survived)
     assert_same_rows(load(tmp_path), reference)
 
 
@@ -172,3 +190,41 @@ def test_distributed_processes_under_slurm_give_identical_rows(tmp_path, card, e
     shards = sorted(json.loads(stdout.strip().splitlines()[-1])["shard"] for stdout, _ in outputs)
     assert shards == ["0/2", "1/2"]
     assert_same_rows(load(tmp_path), reference)
+
+
+def test_progress_of_a_resumed_run_counts_what_is_left(tmp_path):
+    """A run resumed over half of its chunks reports progress against the points it still has to evaluate
+    (here 500 of 1050, the partial last chunk done before) and ends its line; the summary counts the skipped
+    chunks. Before, the total was every planned point, so a resumed run never reached it."""
+    import io
+
+    from scanner.config import resolve_card
+    from scanner.engine import Progress, ScanEngine
+    from scanner.store import RunWriter
+
+    card = resolve_card({"model": "zprime", "measurements": "paper2022", "scan": {
+        "n": 1050, "chunk_size": 100, "keep": "all", "charges": "Lmu-Ltau",
+        "g_X": {"range": [1e-5, 1e-2], "prior": "log"}, "m_Zp": {"range": [1e-3, 10.0], "prior": "log"}}})
+    engine = ScanEngine(card)
+    assert engine.planned_chunks((0, 2)) == range(0, 11, 2)
+    with RunWriter(tmp_path, card, planned_chunks=engine.n_chunks) as writer:
+        first = engine.run(writer, shard=(0, 2))
+    assert (first["chunks_evaluated"], first["points_evaluated"]) == (6, 550)  # chunk 10 holds 50 points
+    stream = io.StringIO()
+    with RunWriter(tmp_path, card, planned_chunks=engine.n_chunks) as writer:
+        second = engine.run(writer, progress=Progress(stream, enabled=True))
+    assert (second["chunks_skipped"], second["chunks_evaluated"], second["points_evaluated"]) == (6, 5, 500)
+    last = stream.getvalue().split("\r")[-1]
+    assert last.startswith(f"{500:>12,d}/500 points") and "500 rows kept" in last and last.endswith("\n")
+    np.testing.assert_array_equal(load(tmp_path)["point_id"], np.arange(1050))
+
+
+def test_progress_is_silent_off_a_terminal():
+    """Progress writes nothing when its stream is not a TTY (logs of batch jobs stay clean)."""
+    import io
+
+    from scanner.engine import Progress
+
+    stream = io.StringIO()
+    Progress(stream).update(10, 10, 3, 1.0)
+    assert stream.getvalue() == ""

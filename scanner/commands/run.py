@@ -67,8 +67,7 @@ def run(args) -> int:
     info = dict(provenance(), seed=card["scan"]["seed"], measurements=card["measurements"],
                 approximate_constraints=engine.point_function.constraints.approximate)
     planned = len(engine.planned_chunks(shard))
-    progress = Progress(sum(min(engine.chunk_size, card["scan"]["n"] - c * engine.chunk_size)
-                            for c in engine.planned_chunks(shard)), enabled=False if args.quiet else None)
+    progress = Progress(enabled=False if args.quiet else None)
     if args.segment_rows < 1 or not args.segment_seconds > 0:
         raise UserError("--segment-rows and --segment-seconds must be positive")
     with RunWriter(args.out, card, info, shard=shard, restart=args.restart, planned_chunks=engine.n_chunks,
