@@ -28,23 +28,8 @@ nu_term_signs = [1, -1, -1]
 M_R2 = { range = [1000.0, 3000.0] }
 M_S1 = { range = [1000.0, 3000.0] }
 m0I0 = { range = [1e-8, 1e-5], prior = "log" }
-[scan.fR]
-probability = 1.0
-magnitude = [1e-4, 1.0]
-phase = "uniform"
-[scan.fL]
-probability = 1.0
-magnitude = [1e-4, 1.0]
-phase = "uniform"
-[scan.yR]
-probability = 1.0
-magnitude = [1e-4, 1.0]
-phase = "uniform"
-[scan.yL]
-probability = 1.0
-magnitude = [1e-4, 1.0]
-phase = "uniform"
-"""
+""" + "".join(f'[scan.{matrix}]\nprobability = 1.0\nmagnitude = [1e-4, 1.0]\nphase = "uniform"\n'
+              for matrix in ("fR", "fL", "yR", "yL"))
 
 SMALL, LARGE = 4096, 16384
 
