@@ -8,12 +8,42 @@ import numpy as np
 import pytest
 
 from kernels.constants import base_inputs
-from kernels.neutrino import loop_integral_i0, neutrino_observables, oscillation_observables
+from kernels.neutrino import loop_integral_i0, m0_prefactor, mass_matrix, neutrino_observables, oscillation_observables
+from scanner.config import resolve_card
+from scanner.pipeline import m0i0_from_masses, model_inputs, point_params
+from tests.reference.neutrino_mass_matrix import i0_eq4, m0_eq3, mass_matrix_eq3
 from tests.reference.takagi_numpy import pmns_matrix
 
 M_W = 80.37
 i0 = jax.jit(loop_integral_i0)
 observables_of_matrix = jax.jit(oscillation_observables)
+mass_matrix_jit = jax.jit(mass_matrix)
+
+# Values transcribed from shared/physics/inputs.md (not read from kernels/data): g, pole lepton masses and the
+# up-quark masses of Eq. (3) for each nu_quark_masses choice a card accepts ("1TeV", "low", explicit list; the
+# explicit one is the arXiv:1112.3112 transcription quoted there).
+G_DOC = 0.652
+M_LEP_DOC = (0.51099895e-3, 0.1056583755, 1.77686)
+NU_QUARK_CHOICES_DOC = {
+    "1TeV": ("1TeV", (1.10e-3, 0.532, 150.7)),
+    "low": ("low", (2.16e-3, 1.27, 160.0)),
+    "explicit": ([1.17e-3, 0.543, 148.1], (1.17e-3, 0.543, 148.1)),
+}
+ALL_SIGN_PATTERNS = [(s1, s2, s3) for s1 in (1, -1) for s2 in (1, -1) for s3 in (1, -1)]
+
+
+def lq_card(nu_quark_masses, signs=(1, -1, -1), **scale):
+    """A resolved [point] card (couplings left at zero) through the same validation as `flavorscan point`."""
+    point = dict(M_R2=1500.0, M_S1=1200.0, nu_term_signs=list(signs), nu_quark_masses=nu_quark_masses)
+    point.update(scale or {"m0I0": 1.73e-6})
+    return resolve_card({"model": "lq", "measurements": "paper2022", "point": point})
+
+
+def random_couplings(rng):
+    """Four complex 3x3 matrices, magnitudes log-uniform in [1e-3, 1], phases uniform."""
+    def one():
+        return 10.0 ** rng.uniform(-3, 0, (3, 3)) * np.exp(1j * rng.uniform(0, 2 * np.pi, (3, 3)))
+    return dict(fL=one(), fR=one(), yL=one(), yR=one())
 
 
 def test_i0_vanishes_exactly_at_degeneracy():
@@ -37,6 +67,66 @@ def test_i0_small_splitting_expansion():
 
 def test_i0_value_quoted_in_leptoquark_md():
     assert float(i0(math.pi / 4, math.pi / 4, (1000.0, 1200.0, 1500.0, 1300.0), M_W)) == pytest.approx(1.92, abs=0.005)
+
+
+@pytest.mark.parametrize("choice", sorted(NU_QUARK_CHOICES_DOC))
+def test_mass_matrix_entry_by_entry_against_eq3_reference(choice):
+    """M_nu of the kernel against tests/reference/neutrino_mass_matrix.py (explicit index sums written from
+    leptoquark.md section 2, masses from inputs.md) on random complex couplings, for every nu_term_signs
+    pattern and each quark-mass choice of a card. Besides the full sum, each term is isolated by zeroing the
+    couplings the other two need (term 1: y^R = f^R = 0; term 2: y^L = 0; term 3: f^L = 0), so a
+    transpose, conjugation, D_l/D_u placement or sign error in one term cannot hide behind a larger one."""
+    card_choice, m_up_doc = NU_QUARK_CHOICES_DOC[choice]
+    rng = np.random.default_rng(2022 + len(choice))
+    zero = np.zeros((3, 3), complex)
+    isolations = {"all": (), "term1": ("yR", "fR"), "term2": ("yL",), "term3": ("fL",)}
+    for signs in ALL_SIGN_PATTERNS:
+        inputs = model_inputs(lq_card(card_choice, signs))
+        for zeroed in isolations.values():
+            couplings = random_couplings(rng)
+            couplings.update({name: zero for name in zeroed})
+            m0i0 = 10.0 ** rng.uniform(-7, -5)
+            kernel = np.asarray(mass_matrix_jit(dict(couplings, m0I0=m0i0), inputs))
+            reference = mass_matrix_eq3(couplings["fL"], couplings["fR"], couplings["yL"], couplings["yR"],
+                                        m0i0, m_up_doc, M_LEP_DOC, signs)
+            np.testing.assert_allclose(kernel, reference, rtol=1e-12, atol=0, err_msg=f"{signs} {zeroed}")
+
+
+def test_m0_prefactor_matches_leptoquark_md():
+    """m0 = 3 g^2 m_t / (sqrt(2) (16 pi^2)^2) (leptoquark.md section 2) for the g of inputs.md and each m_t."""
+    assert float(base_inputs()["g"]) == G_DOC
+    for g in (G_DOC, 2 * M_W / 246.22, 0.3):
+        for _, (_, m_up) in sorted(NU_QUARK_CHOICES_DOC.items()):
+            assert float(m0_prefactor(g, m_up[2])) == pytest.approx(m0_eq3(g, m_up[2]), rel=1e-14)
+
+
+def test_reference_i0_reproduces_the_values_quoted_in_leptoquark_md():
+    """Guard the test's own transcription of Eqs. (4)-(5): the value 1.92 and the exact zero at degeneracy."""
+    assert i0_eq4(math.pi / 4, math.pi / 4, (1000.0, 1200.0, 1500.0, 1300.0), M_W) == pytest.approx(1.92, abs=0.005)
+    assert abs(i0_eq4(math.pi / 4, math.pi / 4, (1000.0, 1000.0, 1500.0, 1300.0), M_W)) < 1e-12
+
+
+@pytest.mark.parametrize("choice", sorted(NU_QUARK_CHOICES_DOC))
+def test_point_card_with_mixing_angles_and_masses_gives_m0_i0_of_the_doc(choice):
+    """A [point] with theta, phi, M1..M4 instead of m0I0 (`flavorscan point` path: resolve_card, model_inputs,
+    point_params) gets m0I0 = m0(g, the card's m_t) x I0 from leptoquark.md Eqs. (3)-(5) evaluated here;
+    m0i0_from_masses, which the scan path also calls, agrees under vmap too."""
+    card_choice, m_up_doc = NU_QUARK_CHOICES_DOC[choice]
+    cases = [  # (theta, phi, (M1, M2, M3, M4)): near-degenerate, the doc's 1.92 example, unequal angles
+        (0.3, 1.1, (1000.0, 1010.0, 1030.0, 1020.0)),
+        (math.pi / 4, math.pi / 4, (1000.0, 1200.0, 1500.0, 1300.0)),
+        (0.05, -0.7, (2500.0, 1800.0, 1200.0, 3100.0)),
+    ]
+    for theta, phi, masses in cases:
+        card = lq_card(card_choice, theta=theta, phi=phi, **dict(zip(("M1", "M2", "M3", "M4"), masses)))
+        inputs = model_inputs(card)
+        expected = m0_eq3(G_DOC, m_up_doc[2]) * i0_eq4(theta, phi, masses, M_W)
+        assert abs(expected) > 1e-9
+        assert float(point_params(card, inputs)["m0I0"]) == pytest.approx(expected, rel=1e-10)
+    thetas, phis, m = (np.array(x) for x in zip(*[(c[0], c[1], c[2]) for c in cases]))
+    vectorised = jax.vmap(lambda t, p, ms: m0i0_from_masses(t, p, tuple(ms), inputs))(thetas, phis, m)
+    expected = [m0_eq3(G_DOC, m_up_doc[2]) * i0_eq4(t, p, ms, M_W) for t, p, ms in cases]
+    np.testing.assert_allclose(np.asarray(vectorised), expected, rtol=1e-10)
 
 
 def tx1_params():
@@ -63,10 +153,21 @@ def test_tx1_reproduces_the_table_of_leptoquark_md():
     assert float(obs["ordering"]) == 0.0
 
 
-def test_printed_sign_pattern_does_not_reproduce_tx1():
-    """The letter's printed (+,+,-) misses its own TX-I (leptoquark.md section 2): guard the convention."""
-    obs = jax.jit(neutrino_observables)(tx1_params(), base_inputs("paper2022", "1TeV", nu_term_signs=(1, 1, -1)))
-    assert abs(float(obs["dm21_sq"]) / 7.61e-5 - 1) > 0.1 or abs(float(obs["s12_sq"]) / 0.3154 - 1) > 0.05
+def test_printed_sign_pattern_gives_inverted_ordering_for_tx1():
+    """The letter's printed (+,+,-) misses its own TX-I (leptoquark.md section 2); with TX-I's real couplings
+    it even flips the ordering to inverted (docs/validation.md section 6.1), where Table III is normal. The
+    ordering is derived independently here: Eq. (3) from tests/reference, numpy singular values, and the
+    rule of leptoquark.md section 2 (normal iff the two lightest masses are the closest pair)."""
+    signs = (1, 1, -1)
+    params = tx1_params()
+    obs = jax.jit(neutrino_observables)(params, base_inputs("paper2022", "1TeV", nu_term_signs=signs))
+    reference = mass_matrix_eq3(*(np.asarray(params[k]) for k in ("fL", "fR", "yL", "yR")), params["m0I0"],
+                                NU_QUARK_CHOICES_DOC["1TeV"][1], M_LEP_DOC, signs)
+    a, b, c = np.sort(np.linalg.svd(reference, compute_uv=False)) * 1e9  # eV
+    assert b**2 - a**2 > c**2 - b**2  # inverted: (m3, m1, m2) = (a, b, c)
+    assert float(obs["ordering"]) == 1.0
+    masses = [float(obs[k]) for k in ("m3_eV", "m1_eV", "m2_eV")]
+    assert masses == pytest.approx([a, b, c], rel=1e-9)
 
 
 @pytest.mark.parametrize("inverted", [False, True])
@@ -102,8 +203,14 @@ def test_gradients_finite_at_exact_degeneracy_and_match_differences_elsewhere():
     h = 1e-5
     fd = (value_and_grad(1 + h, params)[0] - value_and_grad(1 - h, params)[0]) / (2 * h)
     assert float(value_and_grad(1.0, params)[1]) == pytest.approx(float(fd), rel=1e-5)
-    # exactly degenerate spectrum: M_nu proportional to the identity
+    # exactly degenerate spectrum: y^L = 1 and f^L = D_u^{-1} built from the inputs' own m_up_nu, so that
+    # 2 (y^L)^T D_u f^L = 2 (M_nu proportional to the identity)
+    m_up = np.asarray(inputs["m_up_nu"])
     degenerate = dict(params, fR=jnp.zeros((3, 3), complex), yR=jnp.zeros((3, 3), complex),
-                      yL=jnp.eye(3, dtype=complex), fL=jnp.diag(jnp.array([1.0, 1.0, 1.0]) / jnp.array([1.1e-3 / 150.7, 0.532 / 150.7, 1.0])).astype(complex))
+                      yL=jnp.eye(3, dtype=complex), fL=jnp.asarray(np.diag(m_up[2] / m_up).astype(complex)))
+    m_nu = np.asarray(mass_matrix_jit(degenerate, inputs))
+    singular = np.linalg.svd(m_nu, compute_uv=False)
+    assert singular.min() > 0 and (singular.max() - singular.min()) <= 4 * np.finfo(float).eps * singular.max()
+    np.testing.assert_allclose(m_nu, 4 * params["m0I0"] * np.eye(3), rtol=1e-15, atol=0)
     value, grad = value_and_grad(1.0, degenerate)
     assert np.isfinite(float(value)) and np.isfinite(float(grad))
