@@ -214,3 +214,28 @@ def test_gradients_finite_at_exact_degeneracy_and_match_differences_elsewhere():
     np.testing.assert_allclose(m_nu, 4 * params["m0I0"] * np.eye(3), rtol=1e-15, atol=0)
     value, grad = value_and_grad(1.0, degenerate)
     assert np.isfinite(float(value)) and np.isfinite(float(grad))
+
+
+def test_scan_with_mixing_angle_and_mass_ranges_stores_m0_i0_of_the_doc():
+    """A [scan] with I0 ranges (theta, phi, M1..M4) instead of an m0I0 prior: the point function computes
+    m0I0 from each point's sampled angles and masses and stores all seven columns. Every stored m0I0 must
+    equal m0 x I0 of leptoquark.md Eqs. (3)-(5) evaluated here from the stored theta, phi, M1..M4 (fails if
+    the scan path mixes up the angles or masses, e.g. passes theta twice)."""
+    from scanner.pipeline import make_point_function
+    from scanner.sampling import sample_lq
+
+    card = resolve_card({"model": "lq", "measurements": "paper2022", "scan": {
+        "n": 16, "chunk_size": 16, "nu_term_signs": [1, -1, -1],
+        "M_R2": {"range": [1000.0, 2000.0]}, "M_S1": {"range": [1000.0, 2000.0]},
+        "I0": {"theta": [0.1, 1.4], "phi": [-1.2, 1.2], "M1": [800.0, 3000.0], "M2": [800.0, 3000.0],
+               "M3": [800.0, 3000.0], "M4": [800.0, 3000.0]},
+        "fR": {"probability": 1.0, "magnitude": [1e-3, 1.0], "phase": "uniform"}}}, "I0 scan")
+    inputs = model_inputs(card)
+    columns = jax.jit(jax.vmap(make_point_function(card, inputs)))(sample_lq(card["scan"], 0, 16))
+    _, m_up_doc = NU_QUARK_CHOICES_DOC["1TeV"]
+    for k in range(16):
+        theta, phi = float(columns["theta"][k]), float(columns["phi"][k])
+        masses = tuple(float(columns[name][k]) for name in ("M1", "M2", "M3", "M4"))
+        assert len({theta, phi, *masses}) == 6  # six distinct sampled values: a swap cannot go unnoticed
+        expected = m0_eq3(G_DOC, m_up_doc[2]) * i0_eq4(theta, phi, masses, M_W)
+        assert float(columns["m0I0"][k]) == pytest.approx(expected, rel=1e-10)
