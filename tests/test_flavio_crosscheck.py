@@ -1,9 +1,11 @@
-"""Cross-check of the semileptonic parametrisations against flavio/wilson (optional dependency).
+"""Cross-check of the semileptonic parametrisations against flavio/wilson.
 
-Install with `pip install flavio "particle==0.25.4"` (newer `particle` releases lack the table flavio 2.7 reads).
-Checked with flavio 2.7.1, wilson 2.5.2. Wilson coefficients are given in the WCxf "flavio" basis at
-mu_b = 4.8 GeV (2 GeV for K -> pi nu nu), so these tests check the observable parametrisations of
-leptoquark.md sec. 5-6 and, through wilson, the tree-level C9 normalisation and the b -> c tau nu running.
+flavio (with wilson and `particle==0.25.4`; newer `particle` releases lack the table flavio 2.7 reads) is part of
+the test extra, `pip install -e ".[test]"`. This module is the only independent check of several coefficients, so a
+missing flavio is a collection error, not a skip. Checked with flavio 2.7.1, wilson 2.5.2. Wilson coefficients
+are given in the WCxf "flavio" basis at mu_b = 4.8 GeV (2 GeV for K -> pi nu nu), so these tests check the
+observable parametrisations of leptoquark.md sec. 5-6 and, through wilson, the tree-level C9 normalisation and the
+b -> c tau nu running (the b -> c tau nu matching itself: tests/test_lq_semileptonic.py).
 
 Tolerances (relative, for |C| up to ~0.4 in b -> c tau nu and up to ~2 for C9 = C10):
 - R_D, R_D*, BR(B_c -> tau nu): 3e-4. The sec. 5 coefficients are relative to an SM coefficient of 1, flavio's
@@ -25,8 +27,12 @@ import math
 import numpy as np
 import pytest
 
-flavio = pytest.importorskip("flavio")
-wilson = pytest.importorskip("wilson")
+try:
+    import flavio
+    import wilson
+except ImportError as error:  # a broken install must not silently skip the only check of these coefficients
+    message = f'{error}: flavio and wilson are required; install the test extra with pip install -e ".[test]"'
+    raise ImportError(message) from error
 
 from kernels.constants import base_inputs  # noqa: E402
 from kernels.leptoquark import bctaunu, bsll, neutral  # noqa: E402

@@ -2,8 +2,9 @@
 
 References used (never the kernel code itself): the plain-Python implementation in
 tests/reference/lq_semileptonic_numpy.py, a tree-level matching re-derived here with explicit Dirac
-matrices, exact SM limits, wilson 2.5.2 running matrices outside the tabulated range (numbers recorded
-below), and the measurement-set data files' internal consistency.
+matrices, the SMEFT matching of tests/reference/lq_smeft_wilson.py run to mu_b with wilson (b -> c tau nu
+coefficients and the (C_SL, C_T) running matrix, computed live), exact SM limits, and the measurement-set
+data files' internal consistency.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import pytest
 
 from kernels.constants import base_inputs, measurement_set
 from kernels.leptoquark import bctaunu, bounds, bsll, neutral
-from kernels.leptoquark.couplings import f_r_hat
 from tests.reference import lq_semileptonic_numpy as ref
 
 MODULES = (
@@ -149,7 +149,82 @@ def test_fierz_identity_used_in_the_matching():
         metric[m, m] * (bar(u[0]) @ gam[m] @ pl @ u[3]) * (bar(u[2]) @ gam[m] @ pr @ u[1]) for m in range(4)
     )
     np.testing.assert_allclose(lhs, rhs, rtol=1e-12)
-    np.testing.assert_allclose(np.eye(4) + g5, 2 * pr)
+
+
+def test_dirac_matrices_satisfy_the_clifford_algebra():
+    """The Fierz checks rest on _dirac(): {gamma^mu, gamma^nu} = 2 g^{mu nu}, gamma_5^2 = 1, {gamma_5, gamma^mu} = 0."""
+    gam, g5, metric = _dirac()
+    for m in range(4):
+        for n in range(4):
+            np.testing.assert_allclose(gam[m] @ gam[n] + gam[n] @ gam[m], 2 * metric[m, n] * np.eye(4), atol=1e-15)
+        np.testing.assert_allclose(g5 @ gam[m] + gam[m] @ g5, 0, atol=1e-15)
+    np.testing.assert_allclose(g5 @ g5, np.eye(4), atol=1e-15)
+    np.testing.assert_allclose(g5, g5.conj().T, atol=1e-15)
+
+
+def _sigma(gam):
+    return [[0.5j * (gam[m] @ gam[n] - gam[n] @ gam[m]) for n in range(4)] for m in range(4)]
+
+
+def test_smeft_matching_identities():
+    """The identities of the tree-level SMEFT matching in tests/reference/lq_smeft_wilson.py, checked numerically.
+
+    c-number spinors; for anticommuting fields each reordering adds a minus sign, which turns the c-number
+    statements below into the field identities quoted in that module:
+      (a P_R b)(c P_R d) = +1/2 (a P_R d)(c P_R b) + 1/8 (a sigma P_R d)(c sigma P_R b)      [fields: -1/2, -1/8]
+      psi^c-bar Gamma chi^c = -chi-bar (C Gamma^T C^-1) psi, C Gamma^T C^-1 = P_R, -sigma P_R, -gamma P_L
+      for Gamma = P_R, sigma P_R, gamma P_R                                                    [fields: +, -, -]
+    and the SU(2) identities eps_ab eps_cd = d_ac d_bd - d_ad d_bc, d_il d_kj = (d_ij d_kl + tau_ij . tau_kl)/2.
+    """
+    gam, g5, metric = _dirac()
+    pl, pr = (np.eye(4) - g5) / 2, (np.eye(4) + g5) / 2
+    sig = _sigma(gam)
+    rng = np.random.default_rng(2)
+    u = rng.normal(size=(4, 4)) + 1j * rng.normal(size=(4, 4))
+
+    def bar(x):
+        return x.conj() @ gam[0]
+
+    def sandwich(a, m, b):
+        return bar(a) @ m @ b
+
+    lhs = sandwich(u[0], pr, u[1]) * sandwich(u[2], pr, u[3])
+    tensor = sum(metric[m, m] * metric[n, n] * sandwich(u[0], sig[m][n] @ pr, u[3])
+                 * sandwich(u[2], sig[m][n] @ pr, u[1]) for m in range(4) for n in range(4))
+    np.testing.assert_allclose(lhs, 0.5 * sandwich(u[0], pr, u[3]) * sandwich(u[2], pr, u[1]) + tensor / 8, rtol=1e-12)
+
+    c_mat = 1j * gam[2] @ gam[0]  # charge conjugation in the Dirac representation, psi^c = C gamma0^T psi*
+    c_inv = np.linalg.inv(c_mat)
+
+    def conj(x):
+        return c_mat @ gam[0].T @ x.conj()
+
+    for gamma, transformed in ((pr, pr), (sig[0][1] @ pr, -sig[0][1] @ pr), (sig[1][3] @ pr, -sig[1][3] @ pr),
+                               (gam[0] @ pr, -gam[0] @ pl), (gam[2] @ pr, -gam[2] @ pl)):
+        np.testing.assert_allclose(c_mat @ gamma.T @ c_inv, transformed, atol=1e-14)
+        np.testing.assert_allclose(sandwich(conj(u[0]), gamma, conj(u[1])),
+                                   -sandwich(u[1], transformed, u[0]), rtol=1e-12)
+
+    eps = np.array([[0.0, 1.0], [-1.0, 0.0]])
+    delta = np.eye(2)
+    np.testing.assert_allclose(np.einsum("ab,cd->abcd", eps, eps),
+                               np.einsum("ac,bd->abcd", delta, delta) - np.einsum("ad,bc->abcd", delta, delta))
+    tau = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]])
+    np.testing.assert_allclose(np.einsum("il,kj->ijkl", delta, delta),
+                               0.5 * (np.einsum("ij,kl->ijkl", delta, delta) + np.einsum("xij,xkl->ijkl", tau, tau)))
+
+
+def _c9_from_fierz(params, inputs):
+    """C9 = C10 (complex) for l = e, mu from the tree-level matching derived in the next test's docstring.
+
+    Plain numpy: f-hat^R = V^dagger f^R (leptoquark.md sec. 1), G_F and alpha = alpha_bsll from `inputs`.
+    """
+    ckm = np.asarray(inputs["ckm"])
+    f_hat = ckm.conj().T @ np.asarray(params["fR"])
+    lambda_t = ckm[2, 2] * np.conj(ckm[2, 1])
+    prefactor = 2.0 * (4.0 * inputs["G_F"] / math.sqrt(2.0)) * lambda_t * inputs["alpha_bsll"] / (4.0 * math.pi)
+    return {name: -f_hat[1, l] * np.conj(f_hat[2, l]) / (2.0 * params["M_R2"] ** 2) / prefactor
+            for name, l in (("ee", 0), ("mumu", 1))}
 
 
 def test_r2_c9_normalisation_from_independent_matching(inputs):
@@ -169,25 +244,28 @@ def test_r2_c9_normalisation_from_independent_matching(inputs):
     rng = np.random.default_rng(7)
     for _ in range(5):
         params = random_point(rng)
-        f_hat = np.asarray(f_r_hat(params["fR"], inputs["ckm"]))
-        ckm = inputs["ckm"]
-        lambda_t = ckm[2, 2] * np.conj(ckm[2, 1])
-        prefactor = 2.0 * (4.0 * inputs["G_F"] / math.sqrt(2.0)) * lambda_t * inputs["alpha_bsll"] / (4.0 * math.pi)
         out = bsll.bsll_observables(params, inputs)
-        for name, l in (("ee", 0), ("mumu", 1)):
-            k = -f_hat[1, l] * np.conj(f_hat[2, l]) / (2.0 * params["M_R2"] ** 2)
-            expected = k / prefactor
+        for name, expected in _c9_from_fierz(params, inputs).items():
             got = complex(out[f"c9_{name}"]) + 1j * complex(out[f"c9_{name}_im"])
             np.testing.assert_allclose(got, expected, rtol=1e-5)
             assert float(out[f"c10_{name}"]) == float(out[f"c9_{name}"])
 
 
 def test_letter_c9_normalisation_differs():
-    """TX-I: C9^ee = +0.686 here; the letter's -1.39 has twice the size, the opposite sign (leptoquark.md sec. 7)."""
+    """TX-I: C9^ee from the independent matching above; leptoquark.md sec. 7 expects ≈ +0.68, the letter prints -1.39.
+
+    The kernel must equal the Fierz matching evaluated at TX-I (rtol 1e-5: G_F vs v = 246.22 GeV, see above). The
+    matching itself is held to leptoquark.md's "≈ +0.68" within the 2% that scripts/make_validation.py allows for
+    that "≈", and the letter's -1.39 (twice the normalisation and the opposite sign of lambda_t, leptoquark.md
+    sec. 5) is -2 times it within 5% (the letter also uses the un-rotated f^R).
+    """
     inputs = base_inputs("paper2022")
+    expected = _c9_from_fierz(tx1(), inputs)["ee"]
     out = bsll.bsll_observables(tx1(), inputs)
-    assert out["c9_ee"] == pytest.approx(0.686, abs=0.002)
-    assert abs(float(out["c9_ee_im"])) < 0.02
+    got = complex(out["c9_ee"]) + 1j * complex(out["c9_ee_im"])
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    assert expected.real == pytest.approx(0.68, rel=0.02)
+    assert -1.39 / expected.real == pytest.approx(-2.0, rel=0.05)
 
 
 def test_running_reproduces_anchor_matrices():
@@ -203,23 +281,109 @@ def test_running_reproduces_anchor_matrices():
 
 
 def test_running_extrapolation_against_wilson():
-    """Outside [1, 2] TeV the linear-in-ln extension stays close to wilson 2.5.2 (one-loop SMEFT -> WET).
+    """Outside [1, 2] TeV the linear-in-ln extension stays close to wilson's one-loop SMEFT -> WET running.
 
-    Reference numbers: wilson 2.5.2, lequ1_3332 / lequ3_3332 at Lambda run and matched to the WET flavio basis
-    at 4.8 GeV, normalised to the tree-level matching (recorded in the session that wrote this test; the same
-    computation runs live in tests/test_flavio_crosscheck.py for the anchors).
-    Large entries within 0.5%, the small C_SL -> C_T entry within 3e-4 absolute.
+    Reference: tests/reference/lq_smeft_wilson.running_matrix, computed live with wilson (lequ1_3332 / lequ3_3332
+    at Lambda, run and matched to the WET flavio basis at 4.8 GeV, normalised to the tree-level matching; about
+    0.4 s per scale). `python -m tests.reference.lq_smeft_wilson` prints the matrices (wilson 2.5.2: 700 GeV
+    [[1.56901, -0.22984], [-0.00333, 0.87681]], 5 TeV [[1.74898, -0.45357], [-0.00637, 0.85570]]).
+    Large entries within 0.5%, the small C_SL -> C_T entry within 3e-4 absolute (the kernel docstring's accuracy).
     """
-    wilson_matrices = {
-        700.0: [[1.56901, -0.22984], [-0.00333, 0.87681]],
-        3000.0: [[1.70326, -0.39362], [-0.00557, 0.86055]],
-        5000.0: [[1.74898, -0.45357], [-0.00637, 0.85570]],
-    }
-    for scale, matrix in wilson_matrices.items():
+    from tests.reference import lq_smeft_wilson as smeft
+
+    for scale in (700.0, 3000.0, 5000.0):
+        matrix = smeft.running_matrix(scale)
         got = np.asarray(bctaunu.running_matrix(scale))
         np.testing.assert_allclose(got[0], matrix[0], rtol=5e-3)
-        np.testing.assert_allclose(got[1, 1], matrix[1][1], rtol=5e-3)
-        assert abs(got[1, 0] - matrix[1][0]) < 3e-4
+        np.testing.assert_allclose(got[1, 1], matrix[1, 1], rtol=5e-3)
+        assert abs(got[1, 0] - matrix[1, 0]) < 3e-4
+
+
+@pytest.fixture(scope="module")
+def bctaunu_vs_wilson():
+    """Kernel b -> c tau nu coefficients for S1 alone and R2 alone, and wilson's from the SMEFT matching of
+    tests/reference/lq_smeft_wilson.py: tree level (matched at M_Z without running) and run from M to mu_b.
+
+    Complex Gaussian couplings (|y| ~ 0.6) at the anchor masses of the running table, plus TX-I's S1
+    (M_S1 = 1200 GeV, between anchors). TX-I's R2 part is left out: its b -> c tau nu coefficients (~1e-7) are
+    below the one-loop flavour mixing that wilson adds from the other entries. The kernel gets wilson's CKM and G_F.
+    """
+    from tests.reference import lq_smeft_wilson as smeft
+
+    inputs = smeft.kernel_inputs_with_wilson_parameters(base_inputs("paper2022"))
+    ckm = inputs["ckm"]
+    rng = np.random.default_rng(29)
+    cases = [(lq, mass, {name: 0.6 * (rng.normal(size=(3, 3)) + 1j * rng.normal(size=(3, 3))) / math.sqrt(2.0)
+                         for name in MATRICES})
+             for lq, mass in (("S1", 1000.0), ("S1", 2000.0), ("R2", 1000.0), ("R2", 1500.0))]
+    cases.append(("S1", 1200.0, tx1()))
+    results = []
+    for lq, mass, couplings in cases:
+        # the uncoupled leptoquark gets a different mass, so that a mix-up of M_S1 and M_R2 shows
+        params = zero_point(m_r2=3000.0, m_s1=mass) if lq == "S1" else zero_point(m_r2=mass, m_s1=3000.0)
+        names = ("yL", "yR") if lq == "S1" else ("fL", "fR")
+        for name in names:
+            params[name] = np.asarray(couplings[name], complex)
+        if lq == "S1":
+            tensors = smeft.s1_warsaw(params["yL"], params["yR"], mass, ckm)
+        else:
+            tensors = smeft.r2_warsaw(params["fL"], params["fR"], mass, ckm)
+        kernel = [np.asarray(c) for c in bctaunu.wet_coefficients(params, inputs)]
+        tree = smeft.bctaunu(smeft.run_to_wet(tensors, smeft.M_Z, smeft.M_Z))
+        full = smeft.bctaunu(smeft.run_to_wet(tensors, mass))
+        results.append(((lq, mass), kernel, tree, full))
+    return results
+
+
+def _max_deviation(got, want):
+    """max |got - want| over neutrino flavours relative to max |want| (1 when want = 0 and got != 0)."""
+    scale = np.abs(want).max()
+    deviation = np.abs(got - want).max()
+    return deviation / scale if scale > 0 else float(deviation > 0)
+
+
+def test_bctaunu_matching_against_wilson(bctaunu_vs_wilson):
+    """b -> c tau nu (all neutrino flavours, complex) from an independent SMEFT matching run with wilson.
+
+    C_VL does not run in the kernel: compared with wilson's tree-level matching (no running), to 1e-5 (observed
+    <= 7e-7, wilson's numerical noise; R2 gives exactly zero in both). C_SL and C_T at mu_b = 4.8 GeV against
+    wilson's flavio-basis values after one-loop running from M: 1e-2 of the largest flavour entry. Observed <= 1e-3
+    (the 3-4 digit running table, interpolation at 1.2 TeV, wilson's CKM-induced flavour mixing that the
+    flavour-diagonal table omits); the tolerance also covers the open eta_EW = 1.007 normalisation question of the
+    next test, so this test holds whichever way that is resolved. A wrong sign of C_T = -/+ C_SL/4 shifts
+    C_SL(mu_b) by 9% and flips C_T(mu_b).
+    """
+    for case, (c_vl, c_sl, c_t), (tree_vl, _, _), (_, full_sl, full_t) in bctaunu_vs_wilson:
+        assert _max_deviation(c_vl, tree_vl) < 1e-5, (case, c_vl, tree_vl)
+        assert _max_deviation(c_sl, full_sl) < 1e-2, (case, c_sl, full_sl)
+        assert _max_deviation(c_t, full_t) < 1e-2, (case, c_t, full_t)
+        assert np.abs(c_sl).max() > 0.01  # every case tests a sizeable scalar coefficient
+
+
+ETA_EW = 1.00709  # flavio's SM coefficient of O_VL at 4.8 GeV (tests/test_flavio_crosscheck.py checks it)
+
+
+@pytest.mark.xfail(strict=True, reason="approximations of leptoquark.md sec. 5 kept in the kernel (docs/physics-notes.md "
+                   "B11): C_VL omits the SMEFT running (5-7%), C_SL and C_T are flavio-normalised (0.7%) where the "
+                   "kernel's convention needs /eta_EW")
+@pytest.mark.parametrize("coefficient", ["c_vl", "c_sl_c_t"])
+def test_bctaunu_convention_against_wilson_running(bctaunu_vs_wilson, coefficient):
+    """The kernel's coefficients are relative to an SM coefficient of 1 (kernels/leptoquark/bctaunu.py docstring:
+    C = C_flavio/eta_EW), so at mu_b they should equal wilson's run-and-matched C_flavio(mu_b)/eta_EW.
+
+    Observed with wilson 2.5.2: C_VL is 5.5-6.6% below (the kernel takes C_VL as not running, but the electroweak and
+    top-Yukawa SMEFT running of O_lq3, and O_lq1 -> O_lq3 mixing, raise it by that much from 1-2 TeV to M_Z);
+    C_SL and C_T are 0.6-0.8% above (the running table is wilson's C_flavio(mu_b)/C(M_Z) and includes the QED
+    factor that the SM side carries as eta_EW). Tolerance 3e-3: 3x the agreement observed in the previous test.
+    """
+    for case, (c_vl, c_sl, c_t), _, (full_vl, full_sl, full_t) in bctaunu_vs_wilson:
+        if coefficient == "c_vl":
+            # only where the kernel has a tree-level C_VL (S1 with y^L_{c tau} != 0); elsewhere C_VL is loop-level
+            pairs = [(c_vl, full_vl)] if np.abs(c_vl).max() > 0 else []
+        else:
+            pairs = [(c_sl, full_sl), (c_t, full_t)]
+        for got, want in pairs:
+            assert _max_deviation(got, want / ETA_EW) < 3e-3, (case, coefficient, _max_deviation(got, want / ETA_EW))
 
 
 def test_nsi_sign_convention():
