@@ -87,8 +87,7 @@ class ScanEngine:
         # own (asynchronously): every device runs the very same programs, so rows are bitwise identical for any
         # device count. Measured on the LQ bench chunk (BENCHMARKS.md): one program for both stages takes 2x
         # the CPU time, because XLA fuses the cheap random-number arithmetic of each sampled parameter into
-        # each of its many consumers and so recomputes it; shard_map, or a vmap over the (per device size-1)
-        # chunk axis, made XLA:CPU a further 1.3x-1.7x slower.
+        # each of its many consumers and so recomputes it. Why not one shard_map program: module docstring.
         self._sample_program = jax.jit(self._sample_chunk)
         self._finish_program = jax.jit(self._finish_chunk)
         self._gather = jax.jit(self._gather_rows)
@@ -96,6 +95,8 @@ class ScanEngine:
         params = jax.eval_shape(self._sample_program, index)
         shapes = jax.eval_shape(self._finish_program, params, index, index)[0]
         self.column_dtypes = {name: np.dtype(shape.dtype) for name, shape in shapes.items()}
+        self._integer = jax.dtypes.canonicalize_dtype(np.int64)
+        self._n_points = [jax.device_put(np.asarray(self.scan["n"], dtype=self._integer), d) for d in self.devices]
 
     # -- traced ------------------------------------------------------------------------------------
 
@@ -139,10 +140,8 @@ class ScanEngine:
     def _evaluate(self, chunk_indices):
         """(columns, keep, counts) of D chunks (a sequence of D ints, one per device), each with a leading
         (D,) axis (sharded over the devices)."""
-        integer = jax.dtypes.canonicalize_dtype(np.int64)
-        indices = np.asarray(chunk_indices, dtype=integer)
-        n_points = np.asarray(self.scan["n"], dtype=integer)
-        parts = [self._one_chunk(jax.device_put(indices[k], device), jax.device_put(n_points, device))
+        indices = np.asarray(chunk_indices, dtype=self._integer)
+        parts = [self._one_chunk(jax.device_put(indices[k], device), self._n_points[k])
                  for k, device in enumerate(self.devices)]
         if len(parts) == 1:
             return parts[0]
