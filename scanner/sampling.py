@@ -154,6 +154,9 @@ def resolve_lq_scan(section: dict) -> dict:
     scan["couplings"] = {name: _coupling(table(section[name], f"scan.{name}"), name) for name in COUPLINGS if name in section}
     if not scan["couplings"]:
         raise UserError("scan: no coupling matrix to sample (add a [scan.fR], [scan.fL], [scan.yR] or [scan.yL] table)")
+    if all(p == 0 for spec in scan["couplings"].values() for row in spec["probability"] for p in row):
+        raise UserError("scan: every coupling entry has probability 0 (every texture would be zero: no neutrino "
+                        "masses, nothing to keep)")
     return scan
 
 

@@ -58,6 +58,11 @@ BAD_CARDS = {
                           '[scan.I0]\ntheta = [0.1, 0.2]\nphi = [0.1, 0.2]\nM1 = [100.0, 200.0]\nM2 = [100.0, 200.0]\n'
                           'M3 = [100.0, 200.0]\nM4 = [100.0, 200.0]\n[scan.fR]\nprobability = 0.5\nmagnitude = [0.01, 1.0]\n',
                           'scan.I0: mass_scale = "dm3l" fixes m0I0 per texture'),
+    "scan all probabilities zero": ('model = "lq"\n[scan]\nn = 10\nnu_term_signs = [1,-1,-1]\n'
+                                    'M_R2 = {range = [1000.0, 2000.0]}\nM_S1 = {range = [1000.0, 2000.0]}\n'
+                                    'm0I0 = {range = [1e-9, 1e-8]}\n[scan.fR]\nprobability = 0.0\nmagnitude = [0.01, 1.0]\n'
+                                    '[scan.yL]\npattern = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]\nmagnitude = [0.01, 1.0]\n',
+                                    "scan: every coupling entry has probability 0"),
     "scan n beyond 2^53": ('model = "lq"\n[scan]\nn = 10000000000000000000\n', "scan.n"),
     "more than 2^32 chunks": ('model = "lq"\n[scan]\nn = 8589934592\nchunk_size = 1\n', "more than 2^32 chunks"),
 }
