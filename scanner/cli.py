@@ -43,8 +43,13 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # output piped into head & co.
         sys.stderr.close()
         return 0
+    except OSError as exc:  # the file system refused (read-only or missing directory, disk full, ...)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"flavorscan: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print("flavorscan: interrupted", file=sys.stderr)
+        end_progress_line = "\n" if sys.stderr.isatty() else ""
+        print(f"{end_progress_line}flavorscan: interrupted", file=sys.stderr)
         return 130
 
 

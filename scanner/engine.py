@@ -190,8 +190,10 @@ class ScanEngine:
         """Points of the scan in chunk ``chunk_index`` (the last chunk may be partial)."""
         return max(0, min(self.chunk_size, self.scan["n"] - chunk_index * self.chunk_size))
 
-    def run(self, writer, shard=(0, 1), progress=None) -> dict:
+    def run(self, writer, shard=(0, 1), progress=None, stop=None) -> dict:
         """Evaluate every planned chunk not yet finished in the writer's directory; returns a summary.
+        ``stop``: an object whose ``requested`` attribute, checked after every step, ends the run with a
+        KeyboardInterrupt (the chunks finished so far are in the writer).
 
         Host memory does not depend on the number of chunks: the planned chunks are a lazy range and only
         the finished ones (the writer's manifest) are held as a set."""
@@ -211,6 +213,8 @@ class ScanEngine:
             evaluated += sum(self.chunk_points(c) for c in batch)
             if progress is not None:
                 progress.update(evaluated, todo_points, kept, time.perf_counter() - start)
+            if stop is not None and stop.requested:
+                raise KeyboardInterrupt
         return {"chunks_skipped": len(done), "chunks_evaluated": chunks, "points_evaluated": evaluated,
                 "rows_kept": kept, "seconds": time.perf_counter() - start}
 

@@ -106,6 +106,12 @@ DEFAULTS = {
 
 # ---------------------------------------------------------------------------------------------- [refine]
 
+MAX_STEPS = 10_000_000
+MAX_STARTS = 1 << 20
+MAX_SEED = 2**63 - 1
+"""Bounds of [refine] steps, n_starts and seed, and of the --steps, --n-starts and --seed options."""
+
+
 def resolve_refine(section: dict) -> dict:
     """Validated [refine] table with defaults filled in (UserError naming the key otherwise)."""
     reject_unknown(section, set(DEFAULTS), "refine.")
@@ -115,7 +121,7 @@ def resolve_refine(section: dict) -> dict:
     if "learning_rate" in section:
         out["learning_rate"] = number(section["learning_rate"], "refine.learning_rate", positive=True)
     if "steps" in section:
-        out["steps"] = integer(section["steps"], "refine.steps", lo=0, hi=10_000_000)
+        out["steps"] = integer(section["steps"], "refine.steps", lo=0, hi=MAX_STEPS)
     if "tolerance" in section:
         out["tolerance"] = number(section["tolerance"], "refine.tolerance", nonnegative=True)
     if "patience" in section:
@@ -133,9 +139,9 @@ def resolve_refine(section: dict) -> dict:
     if "batch_size" in section:
         out["batch_size"] = integer(section["batch_size"], "refine.batch_size", lo=1, hi=1 << 20)
     if "n_starts" in section:
-        out["n_starts"] = integer(section["n_starts"], "refine.n_starts", lo=1, hi=1 << 20)
+        out["n_starts"] = integer(section["n_starts"], "refine.n_starts", lo=1, hi=MAX_STARTS)
     if "seed" in section:
-        out["seed"] = integer(section["seed"], "refine.seed", lo=0, hi=2**63 - 1)
+        out["seed"] = integer(section["seed"], "refine.seed", lo=0, hi=MAX_SEED)
     if "start_spread" in section:
         out["start_spread"] = number(section["start_spread"], "refine.start_spread", nonnegative=True, hi=10.0)
     if "mass_spread" in section:

@@ -11,8 +11,9 @@ Layout of a run directory
       .lock-<IIII>                 flock(2) lock held by the process writing shard I (empty file)
 
 Every process (shard) buffers finished chunks in memory and writes them as one segment when the buffer
-holds ``rows_per_segment`` rows, when ``seconds_per_segment`` have passed since the oldest buffered
-chunk (checked in :meth:`RunWriter.add_chunk`), and at :meth:`RunWriter.flush` / :meth:`RunWriter.close`.
+holds ``rows_per_segment`` rows, when ``seconds_per_segment`` have passed since the previous segment was
+written (or the writer opened; checked in :meth:`RunWriter.add_chunk`, so a chunk that finishes after the
+deadline is written at once), and at :meth:`RunWriter.flush` / :meth:`RunWriter.close`.
 A segment is written to ``<name>.tmp``, closed, fsync'ed and renamed to ``<name>`` (atomic), then the
 directory is fsync'ed. A reader only ever opens names without ``.tmp``, so a process killed at any moment
 (SIGKILL included) leaves only complete segments behind, and every chunk it had recorded in a complete
@@ -73,7 +74,7 @@ import hashlib
 import json
 import os
 import re
-import tempfile
+import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -267,10 +268,12 @@ def _replacing(tmp: Path, final: Path):
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    with _replacing(Path(name), path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    # a unique temporary name created like any file (mode 0666 & ~umask, as the segments): tempfile.mkstemp
+    # would make run.json 0600 and unreadable to collaborators sharing the run directory
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp"
+    with _replacing(tmp, path):
+        with open(tmp, "x", encoding="utf-8") as handle:
+            handle.write(text)
     _fsync_path(path.parent, directory=True)
 
 
@@ -762,8 +765,8 @@ class RunWriter:
         remove the directory's segments, temporary files and run.json first (refused while another
         process holds a shard lock there). Launch parallel shards *after* a restart, without it.
     rows_per_segment, seconds_per_segment:
-        flush thresholds (buffered rows; seconds since the oldest buffered chunk, checked in
-        :meth:`add_chunk`). Peak memory ~ ``rows_per_segment`` rows plus one chunk.
+        flush thresholds (buffered rows; seconds since the previous segment or the writer's start, checked
+        in :meth:`add_chunk`). Peak memory ~ ``rows_per_segment`` rows plus one chunk.
     identity:
         the dict whose hash identifies the run (default: ``card``). A writer whose identity hashes
         differently is refused in an existing run directory (unless ``restart``). ``flavorscan run``
@@ -839,7 +842,7 @@ class RunWriter:
         self._buffer: list[tuple[int, dict, dict | None]] = []
         self._buffer_chunks: set[int] = set()
         self._buffer_rows = 0
-        self._buffer_since: float | None = None
+        self._segment_clock = time.monotonic()  # when the current segment's period began
         self._counts_keys: tuple | None = None
         self.segments_written: list[Path] = []
 
@@ -1037,11 +1040,9 @@ class RunWriter:
         self._buffer.append((chunk_index, data, cdict))
         self._buffer_chunks.add(chunk_index)
         self._buffer_rows += int(length)
-        if self._buffer_since is None:
-            self._buffer_since = time.monotonic()
         if (
             self._buffer_rows >= self.rows_per_segment
-            or time.monotonic() - self._buffer_since >= self.seconds_per_segment
+            or time.monotonic() - self._segment_clock >= self.seconds_per_segment
         ):
             self.flush()
 
@@ -1081,7 +1082,7 @@ class RunWriter:
         self._buffer = []
         self._buffer_chunks = set()
         self._buffer_rows = 0
-        self._buffer_since = None
+        self._segment_clock = time.monotonic()
         self.segments_written.append(final)
         return final
 

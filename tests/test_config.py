@@ -96,3 +96,19 @@ def test_bad_command_line_is_one_line(capsys):
         main(["point"])
     assert exit_info.value.code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["fit", "runs/tx1_nh.toml", "--n-starts", str(10**14)], "--n-starts: must be <= 1048576"),
+    (["fit", "runs/tx1_nh.toml", "--steps", str(10**17)], "--steps: must be <= 10000000"),
+])
+def test_option_limits_are_one_line(argv, needle, capsys):
+    """Options obey the limits of the card keys they override: one-line error, exit 2 (before: a
+    MemoryError traceback for --n-starts, a run of 1e17 steps for --steps)."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    argv = [str(root / a) if a.startswith("runs/") else a for a in argv]
+    status = main(argv)
+    err = capsys.readouterr().err
+    assert status == 2 and needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -688,3 +688,33 @@ def test_runwriter_docstring_states_that_n_is_part_of_the_identity(tmp_path):
     bigger = {**CARD, "scan": {**CARD["scan"], "n": 99999}}  # default identity: the whole card, n included
     with pytest.raises(UserError, match="different card"):
         store.RunWriter(tmp_path / "r", bigger, PROV)
+
+
+def test_segment_seconds_count_from_the_previous_segment(tmp_path):
+    """--segment-seconds is a deadline since the writer opened or last wrote a segment: a chunk that
+    finishes after it is written at once (before, the clock started at the first buffered chunk, so a segment
+    always waited for a second chunk and a slow chunk could be lost to a kill)."""
+    writer = store.RunWriter(tmp_path, CARD, PROV, rows_per_segment=10**6, seconds_per_segment=0.05)
+    time.sleep(0.1)
+    writer.add_chunk(0, make_chunk(0))
+    assert len(writer.segments_written) == 1  # past the deadline: written with its first chunk
+    writer.add_chunk(1, make_chunk(1))
+    assert len(writer.segments_written) == 1  # a fresh period began with the segment
+    time.sleep(0.1)
+    writer.add_chunk(2, make_chunk(2))
+    assert len(writer.segments_written) == 2
+    writer.close()
+    assert _finished_on_disk(tmp_path) == {0, 1, 2}
+
+
+def test_run_json_is_readable_like_the_segments(tmp_path):
+    """run.json gets the mode of every other file (0666 & ~umask), as the segments do: before, it was written
+    through tempfile.mkstemp and stayed 0600, so collaborators could not read a shared run."""
+    umask = os.umask(0o022)
+    try:
+        write_run(tmp_path / "run", [0, 1])
+    finally:
+        os.umask(umask)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "run").iterdir() if not p.name.startswith(".")}
+    assert modes["run.json"] == 0o644 and set(modes.values()) == {0o644}, modes
+

@@ -77,9 +77,13 @@ def run(args) -> int:
     from scanner.config import load_card
     from scanner.errors import UserError
 
-    for flag, value, lo in (("--steps", args.steps, 0), ("--n-starts", args.n_starts, 1), ("--seed", args.seed, 0)):
-        if value is not None and value < lo:
-            raise UserError(f"{flag}: must be >= {lo}, got {value}")
+    from scanner.config import integer
+    from scanner.refine import MAX_SEED, MAX_STARTS, MAX_STEPS
+
+    for flag, value, lo, hi in (("--steps", args.steps, 0, MAX_STEPS), ("--n-starts", args.n_starts, 1, MAX_STARTS),
+                                ("--seed", args.seed, 0, MAX_SEED)):
+        if value is not None:
+            integer(value, flag, lo=lo, hi=hi)
     card = load_card(args.card)
     if "point" not in card:
         raise UserError(f"{args.card}: has no [point] table (flavorscan refine refines a scan's rows)")

@@ -62,8 +62,11 @@ def run(args) -> int:
 
     require_float64("refine")
 
-    if args.steps is not None and args.steps < 0:
-        raise UserError(f"--steps: must be >= 0, got {args.steps}")
+    if args.steps is not None:
+        from scanner.config import integer
+        from scanner.refine import MAX_STEPS
+
+        integer(args.steps, "--steps", lo=0, hi=MAX_STEPS)
     if args.learning_rate is not None and not args.learning_rate > 0:
         raise UserError(f"--learning-rate: must be > 0, got {args.learning_rate}")
     card, parent_hash = run_card(args.directory)

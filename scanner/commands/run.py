@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
 
 
@@ -21,7 +22,8 @@ def register(subparsers):
     parser.add_argument("--segment-rows", type=int, default=262_144,
                         help="close a segment file after this many kept rows (default 262144)")
     parser.add_argument("--segment-seconds", type=float, default=120.0,
-                        help="close a segment file at least this often (default 120 s)")
+                        help="write finished chunks as a segment once this long has passed since the previous "
+                             "segment (checked after each chunk; default 120 s)")
     parser.set_defaults(handler=run)
 
 
@@ -32,6 +34,32 @@ def parse_shard(text: str) -> tuple[int, int]:
     if not match or int(match.group(2)) < 1 or int(match.group(1)) >= int(match.group(2)):
         raise UserError(f"--shard: expected I/N with 0 <= I < N, got {text!r}")
     return int(match.group(1)), int(match.group(2))
+
+
+class StopRequest:
+    """Ctrl-C (SIGINT) and SIGTERM (scancel, a SLURM time limit) while the scan runs: the first one asks the
+    engine to stop after the current step, so the writer then writes every chunk it has buffered and the
+    command exits with status 130; a second one interrupts at once. (A KeyboardInterrupt raised straight
+    from the signal can land in a JAX garbage-collection callback, where Python prints and drops it.)"""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc):
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
 
 
 def run(args) -> int:
@@ -72,7 +100,8 @@ def run(args) -> int:
         raise UserError("--segment-rows and --segment-seconds must be positive")
     with RunWriter(args.out, card, info, shard=shard, restart=args.restart, planned_chunks=engine.n_chunks,
                    rows_per_segment=args.segment_rows, seconds_per_segment=args.segment_seconds) as writer:
-        summary = engine.run(writer, shard=shard, progress=progress)
+        with StopRequest() as stop:
+            summary = engine.run(writer, shard=shard, progress=progress, stop=stop)
     summary.update(out=str(args.out), shard=f"{shard[0]}/{shard[1]}", chunks_planned=planned)
     print(json.dumps(summary), file=sys.stdout)
     return 0
