@@ -80,3 +80,13 @@ def test_approximate_limits_are_flagged(tmp_path, capsys):
     assert main(["run", str(scan), "--out", str(tmp_path / "run"), "--quiet"]) == 0
     capsys.readouterr()
     assert set(info(tmp_path / "run")["provenance"]["approximate_constraints"]) == marked & set(constraints)
+
+
+def test_text_output_of_a_non_finite_point(tmp_path, capsys):
+    """A point whose observables overflow (g_X = 1e200) prints its table with "nan" entries and
+    viable = no (before: a TypeError traceback while formatting chi2_total = None)."""
+    card = tmp_path / "overflow.toml"
+    card.write_text(ZPRIME_CARD.replace("g_X = 5e-4", "g_X = 1e200"))
+    assert main(["point", str(card)]) == 0
+    out = capsys.readouterr().out
+    assert "chi2_total = nan" in out and "viable = no" in out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 
-from scanner.commands.point import constraint_lines
+from scanner.commands.point import constraint_lines, shown
 
 
 def register(subparsers):
@@ -55,15 +55,12 @@ def format_text(result: dict, start: dict, settings: dict) -> str:
         a, b = start.get(name), result["params"].get(name)
         if name.endswith("_im") and not a and not b:
             continue  # a real entry whose phase stayed fixed
-        fa = "nan" if a is None else f"{a:.6g}"
-        fb = "nan" if b is None else f"{b:.6g}"
-        lines.append(f"{name:<20} {fa:>14}  {fb:>14}")
+        lines.append(f"{name:<20} {shown(a):>14}  {shown(b):>14}")
     lines.append("")
     lines.extend(constraint_lines(result["constraints"]))
-    chi2 = "nan" if result["chi2_total"] is None else f"{result['chi2_total']:.6g}"
-    loss = "nan" if result["loss"] is None else f"{result['loss']:.6g}"
     lines.append("")
-    lines.append(f"chi2_total = {chi2}    loss = {loss}    viable = {'yes' if result['viable'] else 'no'}")
+    lines.append(f"chi2_total = {shown(result['chi2_total'])}    loss = {shown(result['loss'])}    "
+                 f"viable = {'yes' if result['viable'] else 'no'}")
     lines.append(
         f"steps = {result['steps']}    status = {result['status']}    best start = {result['start']} of "
         f"{result['n_starts']} ({result['starts_viable']} viable)"

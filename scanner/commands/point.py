@@ -48,12 +48,17 @@ def evaluate_card_point(card: dict) -> dict:
     }
 
 
+def shown(value, spec: str = ".6g") -> str:
+    """A JSON number for the text tables: None (a non-finite value, see _number) reads "nan"."""
+    return "nan" if value is None else format(value, spec)
+
+
 def constraint_lines(constraints: dict) -> list[str]:
     """The constraint table (value, pass, chi2, approximate limit) shared by ``point`` and ``fit``."""
     lines = ["constraint                      value          pass   chi2      approx limit"]
     for name, c in constraints.items():
-        value = "nan" if c["value"] is None else f"{c['value']:.6g}"
-        chi2 = "-" if c["chi2"] is None else f"{c['chi2']:.3g}"
+        value = shown(c["value"])
+        chi2 = "-" if c["chi2"] is None else shown(c["chi2"], ".3g")
         approx = "yes" if c.get("approx") else ""
         lines.append(f"{name:<30} {value:>14}  {'yes' if c['pass'] else 'NO':<5}  {chi2:<8}  {approx}".rstrip())
     return lines
@@ -62,13 +67,12 @@ def constraint_lines(constraints: dict) -> list[str]:
 def format_text(result: dict) -> str:
     lines = ["observable                      value          unit"]
     for name, value in result["observables"].items():
-        shown = "nan" if value is None else f"{value:.6g}"
-        lines.append(f"{name:<30} {shown:>14}  {result['units'][name]}")
+        lines.append(f"{name:<30} {shown(value):>14}  {result['units'][name]}")
     if result["constraints"]:
         lines.append("")
         lines.extend(constraint_lines(result["constraints"]))
     lines.append("")
-    lines.append(f"chi2_total = {result['chi2_total']:.6g}    viable = {'yes' if result['viable'] else 'no'}")
+    lines.append(f"chi2_total = {shown(result['chi2_total'])}    viable = {'yes' if result['viable'] else 'no'}")
     return "\n".join(lines)
 
 
