@@ -309,10 +309,14 @@ def _attr_value(value):
 # raise ValueError, which the readers turn into a one-line UserError naming the file.
 
 
+_INT64_MAX = 2**63 - 1
+
+
 def _meta_int(value, what: str, minimum: int = 0) -> int:
     """``value`` as an int if it is an integer (not a bool, not a float) >= ``minimum``, else ValueError."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{what} is {value!r}, expected an integer >= {minimum}")
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum
+            or value > _INT64_MAX):
+        raise ValueError(f"{what} is {value!r}, expected an integer in [{minimum}, 2^63)")
     return int(value)
 
 
@@ -322,7 +326,7 @@ def _meta_json(value, what: str, kind: type):
         raise ValueError(f"{what} is not a JSON string")
     try:
         parsed = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise ValueError(f"{what} is not valid JSON") from None
     if not isinstance(parsed, kind):
         raise ValueError(f"{what} is not a JSON {'object' if kind is dict else 'list'}")
@@ -375,7 +379,7 @@ def _read_run_json(directory: Path) -> dict:
             run = json.load(fh)
     except FileNotFoundError:
         raise UserError(f"{directory} is not a flavorscan run directory (no {RUN_FILE})") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise UserError(f"cannot read {path}: {_one_line(exc)}") from None
     if not isinstance(run, dict) or run.get("format") != "flavorscan-run" or "card_hash" not in run:
         raise UserError(f"{path} is not a flavorscan run file")
@@ -1256,7 +1260,7 @@ def info(directory) -> dict:
 def _parse_card(card_json: str) -> dict:
     try:
         card = json.loads(card_json or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return card if isinstance(card, dict) else {}
 

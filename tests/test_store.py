@@ -613,6 +613,7 @@ def _set_run_json(run, **changes):
     {"format_version": "abc"}, {"format_version": [1]}, {"format_version": 1.5}, {"format_version": True},
     {"format_version": -1}, {"planned_chunks": "abc"}, {"planned_chunks": -3}, {"planned_chunks": 2.5},
     {"planned_chunks": {}}, {"card_hash": 5}, {"card": "lq"}, {"provenance": "abc"}, {"provenance": [1]},
+    {"planned_chunks": 10**30},
 ])
 def test_malformed_run_json_is_user_error(tmp_path, capsys, changes):
     run = tmp_path / "run"
@@ -623,6 +624,16 @@ def test_malformed_run_json_is_user_error(tmp_path, capsys, changes):
             call(run)
     code, out, err = cli(capsys, "info", run)
     assert code == 2 and out == "" and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_absurdly_nested_run_json_is_user_error(tmp_path, capsys):
+    """run.json nested 100000 deep: json raises RecursionError, which must read as a damaged file (before: a
+    RecursionError traceback from info, merge, run and load)."""
+    run = tmp_path / "run"
+    write_run(run, range(2))
+    (run / "run.json").write_text("[" * 100_000 + "]" * 100_000)
+    code, out, err = cli(capsys, "info", run)
+    assert code == 2 and err.count("\n") == 1 and "run.json" in err and "Traceback" not in err, err
 
 
 def test_malformed_run_json_without_segments(tmp_path, capsys):
