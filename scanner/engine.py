@@ -81,8 +81,7 @@ class ScanEngine:
         self.inputs = model_inputs(card)
         self.point_function = make_point_function(card, self.inputs)
         self.sample = sampler(card["model"])
-        self._mesh = Mesh(np.array(self.devices), ("chunks",))
-        self._sharding = NamedSharding(self._mesh, PartitionSpec("chunks"))
+        self._sharding = NamedSharding(Mesh(np.array(self.devices), ("chunks",)), PartitionSpec("chunks"))
         # Per chunk two jitted programs, sampling and then everything else, dispatched to every device on its
         # own (asynchronously): every device runs the very same programs, so rows are bitwise identical for any
         # device count. Measured on the LQ bench chunk (BENCHMARKS.md): one program for both stages takes 2x

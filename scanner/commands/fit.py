@@ -71,10 +71,8 @@ def format_text(result: dict, start: dict, settings: dict) -> str:
 
 
 def run(args) -> int:
-    from scanner.config import load_card
+    from scanner.config import integer, load_card
     from scanner.errors import UserError
-
-    from scanner.config import integer
     from scanner.refine import MAX_SEED, MAX_STARTS, MAX_STEPS
 
     for flag, value, lo, hi in (("--steps", args.steps, 0, MAX_STEPS), ("--n-starts", args.n_starts, 1, MAX_STARTS),
