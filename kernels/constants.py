@@ -26,7 +26,7 @@ LOOP_QUARK_MASS_CHOICES = ("letter",)
 
 
 def _data_dir():
-    return resources.files("kernels") / "data"
+    return resources.files("flavorscan.kernels") / "data"
 
 
 @functools.lru_cache(maxsize=None)

@@ -11,8 +11,8 @@ import math
 
 import jax.numpy as jnp
 
-from kernels.linalg import takagi
-from kernels.observable import Observable
+from flavorscan.kernels.linalg import takagi
+from flavorscan.kernels.observable import Observable
 
 GEV_TO_EV = 1e9
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-from kernels import neutrino
-from kernels.leptoquark import bctaunu, bounds, bsll, conversion, dipoles, neutral, zdecay
-from kernels.observable import Observable
+from flavorscan.kernels import neutrino
+from flavorscan.kernels.leptoquark import bctaunu, bounds, bsll, conversion, dipoles, neutral, zdecay
+from flavorscan.kernels.observable import Observable
 
 LQ_GROUPS = (
     (neutrino.OBSERVABLES, neutrino.neutrino_observables),
@@ -97,7 +97,7 @@ def zprime_columns_from_params(params) -> dict:
 
 
 def _zprime_model() -> Model:
-    from kernels import zprime
+    from flavorscan.kernels import zprime
 
     return Model("zprime", _zprime_parameters(), zprime.OBSERVABLES, zprime.zprime_observables)
 

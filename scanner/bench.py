@@ -33,7 +33,7 @@ import os
 import platform
 import time
 
-from scanner.errors import UserError
+from flavorscan.scanner.errors import UserError
 
 MODELS = ("lq", "zprime", "lq-yield")
 DTYPES = ("float64", "float32")
@@ -73,15 +73,15 @@ def lq_bench_raw(n: int, chunk_size: int | None = None, seed: int = 0) -> dict:
 
 def lq_bench_card(n: int, chunk_size: int | None = None, seed: int = 0) -> dict:
     """The resolved LQ benchmark card (every default constraint of paper2022, keep = "viable")."""
-    from scanner.config import resolve_card
+    from flavorscan.scanner.config import resolve_card
 
     return resolve_card(lq_bench_raw(n, chunk_size, seed), "bench card")
 
 
 def zprime_bench_card(n: int, chunk_size: int | None = None, seed: int = 0) -> dict:
     """The Z' benchmark card, from ``scanner.zprime_scan.BENCH_SCAN`` (a [scan] dict without n/chunk_size)."""
-    from scanner.config import resolve_card
-    from scanner.zprime_scan import BENCH_SCAN
+    from flavorscan.scanner.config import resolve_card
+    from flavorscan.scanner.zprime_scan import BENCH_SCAN
 
     scan = dict(BENCH_SCAN)
     scan.update(n=int(n), chunk_size=int(chunk_size or default_chunk_size(n)), seed=int(seed))
@@ -176,7 +176,7 @@ def _warm_gather(engine, columns) -> None:
 
 def run_bench(card: dict, model: str, repeat: int = 1, dtype: str | None = None) -> dict:
     """Time ``card``'s scan through the engine: compile (first step) separately, then ``repeat`` passes."""
-    from scanner.engine import ScanEngine
+    from flavorscan.scanner.engine import ScanEngine
 
     scan = card["scan"]
     n = scan["n"]
@@ -288,7 +288,7 @@ for the wide lq bench prior neither method finds any (docs/refinement.md)."""
 
 def lq_yield_card(n: int | None = None) -> dict:
     """The resolved default yield card (``n`` overrides its [scan] n)."""
-    from scanner.config import resolve_card, tomllib
+    from flavorscan.scanner.config import resolve_card, tomllib
 
     raw = tomllib.loads(LQ_YIELD_CARD)
     if n is not None:
@@ -300,7 +300,7 @@ def bench_yield(n: int | None = None, card: dict | None = None, chunk_size: int 
                 seconds_budget: float | None = None) -> dict:
     """``--model lq-yield``: scanner.refine.yield_benchmark on the card (default :data:`LQ_YIELD_CARD`);
     ``n`` random points (default: the card's [scan] n)."""
-    from scanner.refine import yield_benchmark
+    from flavorscan.scanner.refine import yield_benchmark
 
     if card is None:
         card = lq_yield_card()
@@ -333,11 +333,11 @@ def stage_breakdown(card: dict, repeat: int = 3) -> dict:
     import jax
     import jax.numpy as jnp
 
-    from kernels import linalg, neutrino
-    from kernels.observables import LQ_GROUPS
-    from scanner.engine import ScanEngine
-    from scanner.pipeline import make_point_function, model_inputs
-    from scanner.sampling import sample_lq
+    from flavorscan.kernels import linalg, neutrino
+    from flavorscan.kernels.observables import LQ_GROUPS
+    from flavorscan.scanner.engine import ScanEngine
+    from flavorscan.scanner.pipeline import make_point_function, model_inputs
+    from flavorscan.scanner.sampling import sample_lq
 
     if card["model"] != "lq":
         raise UserError("--breakdown: only for --model lq")
@@ -368,7 +368,7 @@ def stage_breakdown(card: dict, repeat: int = 3) -> dict:
     m_nu = jax.jit(jax.vmap(lambda p: neutrino.mass_matrix(p, inputs)))(params)
     stages["takagi (inside neutrino_observables)"] = timed(jax.jit(jax.vmap(linalg.takagi)), m_nu)[1]
     observables = jax.jit(jax.vmap(lambda p: point_function.model.evaluate(p, inputs)))(params)
-    from scanner.pipeline import parameter_columns
+    from flavorscan.scanner.pipeline import parameter_columns
 
     values = dict(jax.jit(jax.vmap(lambda p: parameter_columns("lq", p)))(params))
     values.update(observables)

@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from scanner.errors import UserError
+from flavorscan.scanner.errors import UserError
 
 COMMANDS = ("point", "run", "info", "merge", "bench", "refine", "fit", "plot", "report", "charges")
 
@@ -23,9 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f"scanner.commands.{name}")
+            module = importlib.import_module(f"flavorscan.scanner.commands.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"scanner.commands.{name}":
+            if exc.name == f"flavorscan.scanner.commands.{name}":
                 continue  # command not built yet
             raise
         module.register(sub)

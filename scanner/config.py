@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kernels.constants import LOOP_QUARK_MASS_CHOICES, MEASUREMENT_SETS, NU_QUARK_MASS_CHOICES
-from scanner.errors import UserError
+from flavorscan.kernels.constants import LOOP_QUARK_MASS_CHOICES, MEASUREMENT_SETS, NU_QUARK_MASS_CHOICES
+from flavorscan.scanner.errors import UserError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -157,7 +157,7 @@ def required(section: dict, key: str, where: str):
 
 def resolve_zprime_point(point: dict) -> dict:
     """Validated [point] of the Z' model (charges are checked against the model layer)."""
-    from kernels.zprime.models import resolve_charges  # Z' model layer owns the charge vocabulary
+    from flavorscan.kernels.zprime.models import resolve_charges  # Z' model layer owns the charge vocabulary
 
     reject_unknown(point, {"charges", "g_X", "m_Zp", "epsilon", "g_bs"}, "point.")
     try:
@@ -177,7 +177,7 @@ def resolve_zprime_point(point: dict) -> dict:
     else:
         eps = number(eps, "point.epsilon")
     out["epsilon"] = eps
-    from kernels.zprime.models import make_params  # the model layer knows which charges allow "loop"
+    from flavorscan.kernels.zprime.models import make_params  # the model layer knows which charges allow "loop"
 
     try:
         make_params(charges, out["g_X"], out["m_Zp"], eps, g_bs_L=out["g_bs"])
@@ -232,15 +232,15 @@ def resolve_card(raw: dict, source: str = "card") -> dict:
         point = table(raw["point"], "point")
         card["point"] = resolve_lq_point(point) if model == "lq" else resolve_zprime_point(point)
     if "scan" in raw:
-        from scanner.sampling import resolve_scan  # the sampler owns the [scan] vocabulary
+        from flavorscan.scanner.sampling import resolve_scan  # the sampler owns the [scan] vocabulary
 
         card["scan"] = resolve_scan(model, table(raw["scan"], "scan"))
     card["constraints"] = resolve_constraints(table(raw.get("constraints", {}), "constraints"))
     if "refine" in raw:
-        from scanner.refine import resolve_refine  # the refiner owns the [refine] vocabulary
+        from flavorscan.scanner.refine import resolve_refine  # the refiner owns the [refine] vocabulary
 
         card["refine"] = resolve_refine(table(raw["refine"], "refine"))
-    from scanner.constraints import check_constraint_names
+    from flavorscan.scanner.constraints import check_constraint_names
 
     check_constraint_names(card)
     return card

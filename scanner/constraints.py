@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 
-from kernels.constants import measurement_set
-from kernels.observables import model as get_model
-from scanner.errors import UserError
+from flavorscan.kernels.constants import measurement_set
+from flavorscan.kernels.observables import model as get_model
+from flavorscan.scanner.errors import UserError
 
 LIMIT_PENALTY_SCALE = 0.1
 REASON_OK, REASON_NONFINITE = 0, 1

@@ -30,15 +30,15 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from scanner.pipeline import make_point_function, model_inputs
+from flavorscan.scanner.pipeline import make_point_function, model_inputs
 
 
 def sampler(model_name: str):
     if model_name == "lq":
-        from scanner.sampling import sample_lq
+        from flavorscan.scanner.sampling import sample_lq
 
         return sample_lq
-    from scanner.zprime_scan import sample_zprime
+    from flavorscan.scanner.zprime_scan import sample_zprime
 
     return sample_zprime
 
@@ -47,7 +47,7 @@ def provenance() -> dict:
     """Versions, git commit and devices written into every output file."""
     import jaxlib
 
-    import scanner
+    import flavorscan
 
     commit = "unknown"
     try:
@@ -59,7 +59,7 @@ def provenance() -> dict:
     except (OSError, subprocess.SubprocessError):
         pass
     return {
-        "flavorscan_version": scanner.__version__,
+        "flavorscan_version": flavorscan.__version__,
         "git_commit": commit,
         "jax_version": jax.__version__,
         "jaxlib_version": jaxlib.__version__,
@@ -244,7 +244,7 @@ class Progress:
 def initialise_distributed() -> tuple[int, int]:
     """jax.distributed under SLURM (or explicit FLAVORSCAN_COORDINATOR / _NUM_PROCESSES / _PROCESS_ID):
     returns this process's shard (process index, process count)."""
-    from scanner.errors import UserError
+    from flavorscan.scanner.errors import UserError
 
     coordinator = os.environ.get("FLAVORSCAN_COORDINATOR")
     try:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from kernels import constants
-from kernels.neutrino import loop_integral_i0, m0_prefactor, rescale_mass_scale
-from kernels.observables import lq_columns_from_params, model as get_model, zprime_columns_from_params
-from scanner.constraints import ConstraintSet
+from flavorscan.kernels import constants
+from flavorscan.kernels.neutrino import loop_integral_i0, m0_prefactor, rescale_mass_scale
+from flavorscan.kernels.observables import lq_columns_from_params, model as get_model, zprime_columns_from_params
+from flavorscan.scanner.constraints import ConstraintSet
 
 
 def conventions(card: dict) -> dict:
@@ -26,7 +26,7 @@ def model_inputs(card: dict) -> dict:
     """The kernels' inputs pytree for a card (float64 numpy leaves)."""
     if card["model"] == "lq":
         return constants.base_inputs(card["measurements"], **conventions(card))
-    from kernels.zprime import zprime_inputs
+    from flavorscan.kernels.zprime import zprime_inputs
 
     return zprime_inputs(card["measurements"])
 
@@ -53,7 +53,7 @@ def point_params(card: dict, inputs: dict) -> dict:
     """The params pytree of the card's [point] for its model."""
     if card["model"] == "lq":
         return lq_point_params(card["point"], inputs)
-    from kernels.zprime.models import make_params
+    from flavorscan.kernels.zprime.models import make_params
 
     point = card["point"]
     return make_params(point["charges"], point["g_X"], point["m_Zp"], point["epsilon"], g_bs_L=point["g_bs"])

@@ -37,7 +37,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from scanner.errors import UserError
+from flavorscan.scanner.errors import UserError
 
 MPL_MISSING = "matplotlib is needed for plots: pip install matplotlib (the plot extra: pip install -e '.[plot]' in a checkout)"
 
@@ -185,7 +185,7 @@ def registry(model_name: str | None) -> dict:
     if not model_name:
         return {}
     try:
-        from kernels.observables import model
+        from flavorscan.kernels.observables import model
 
         m = model(model_name)
         return {o.name: o for o in tuple(m.parameters) + tuple(m.observables)}
@@ -288,7 +288,7 @@ class RunData:
     """Columns of one run, read lazily by name (column expressions allowed) and cached."""
 
     def __init__(self, directory):
-        from scanner import store
+        from flavorscan.scanner import store
 
         self.path = Path(directory)
         self.summary = store.info(directory)
@@ -353,7 +353,7 @@ class RunData:
         if name in self._cache:
             self._cache.move_to_end(name)
             return self._cache[name]
-        from scanner import store
+        from flavorscan.scanner import store
 
         if not self._cache and self.rows * len(self.columns) * 8 <= PREFETCH_BYTES:
             self._cache.update(store.load(self.path))  # small run: every column in one pass
@@ -398,7 +398,7 @@ class RunData:
             stored = [c[5:] for c in self.columns if c.startswith("pass_") and len(c) > 5]
             order: list[str] = []
             try:
-                from scanner.constraints import enabled_constraints
+                from flavorscan.scanner.constraints import enabled_constraints
 
                 order = [c.name for c in enabled_constraints(self.card)]
             except Exception:  # card or measurement set unavailable: the card's explicit list, if any
@@ -466,7 +466,7 @@ class RunData:
         names: set[str] = set()
         if self.model:
             try:
-                from kernels.observables import model
+                from flavorscan.kernels.observables import model
 
                 names = {o.name for o in model(self.model).parameters}
             except Exception:  # registry optional: fall back to the known parameter names

@@ -60,8 +60,8 @@ import time
 
 import numpy as np
 
-from scanner.config import choice, integer, number, reject_unknown
-from scanner.errors import UserError
+from flavorscan.scanner.config import choice, integer, number, reject_unknown
+from flavorscan.scanner.errors import UserError
 
 COUPLINGS = ("fR", "fL", "yR", "yL")
 QUARKS = ("u", "c", "t")
@@ -283,7 +283,7 @@ class Refiner:
     def __init__(self, card: dict, settings: dict | None = None):
         import jax
 
-        from scanner.pipeline import make_point_function, model_inputs
+        from flavorscan.scanner.pipeline import make_point_function, model_inputs
 
         if card["model"] != "lq":
             raise UserError(f"refinement supports model = \"lq\" only, not {card['model']!r}")
@@ -393,7 +393,7 @@ class Refiner:
     def _bound_penalty(self, u, fixed):
         import jax.numpy as jnp
 
-        from scanner.constraints import _limit_penalty
+        from flavorscan.scanner.constraints import _limit_penalty
 
         excess = jnp.exp(u["logabs"]) / self.settings["max_coupling"] - 1.0
         return jnp.sum(jnp.where(fixed["free_mag"], _limit_penalty(excess), 0.0))
@@ -625,8 +625,8 @@ def refiner_key(card: dict, settings: dict) -> str:
     """What a Refiner's compiled kernels depend on: the physics of the card (model, measurement set,
     constraints, conventions, how m0I0 is given) and the settings other than the step budget and the
     fit's random starts."""
-    from scanner.pipeline import conventions
-    from scanner.store import canonical_json
+    from flavorscan.scanner.pipeline import conventions
+    from flavorscan.scanner.store import canonical_json
 
     scan = card.get("scan", {}) if "point" not in card else {}
     mode = "dm3l" if scan.get("mass_scale") == "dm3l" else "I0" if "I0" in scan else "m0I0"
@@ -661,7 +661,7 @@ def refiner_for(card: dict, settings: dict) -> Refiner:
 
 def params_from_rows(card: dict, rows: dict) -> dict:
     """The params batch (numpy) of stored rows of an LQ run."""
-    from kernels.observables import lq_params_from_columns
+    from flavorscan.kernels.observables import lq_params_from_columns
 
     columns = {k: np.asarray(v) for k, v in rows.items()}
     params = {k: np.asarray(v) for k, v in lq_params_from_columns(columns).items()}
@@ -675,7 +675,7 @@ def params_from_rows(card: dict, rows: dict) -> dict:
 
 
 def parameter_column_names():
-    from kernels.observables import model
+    from flavorscan.kernels.observables import model
 
     return [o.name for o in model("lq").parameters]
 
@@ -686,7 +686,7 @@ def fit_starts(card: dict, settings: dict, refiner: Refiner) -> dict:
     """The card's point followed by n_starts - 1 random starts (numpy Generator(seed)): free
     log10|couplings| and log10|m0I0| shifted by U(-start_spread, start_spread), free log10 masses by
     U(-mass_spread, mass_spread), free phases uniform in [0, 2 pi)."""
-    from scanner.pipeline import point_params
+    from flavorscan.scanner.pipeline import point_params
 
     base = {k: np.asarray(v) for k, v in point_params(card, refiner.inputs).items()}
     n = settings["n_starts"]
@@ -754,7 +754,7 @@ def fit_card(card: dict, settings: dict | None = None, steps: int | None = None)
     # the best start by the best-step rule of the loop (until = "viable": viable first, then the lowest
     # loss; until = "stalled": the lowest loss); ties by start index (deterministic)
     best = best_index(loss, viable, settings["until"])
-    from kernels.observables import model
+    from flavorscan.kernels.observables import model
 
     lq = model("lq")
 
@@ -860,7 +860,7 @@ def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = No
     or batch at which sampling or refinement seconds pass it (counts are then of what was done; candidates
     left unrefined still cost their sampling time, so the refine rate is then conservative).
     """
-    from scanner.engine import ScanEngine
+    from flavorscan.scanner.engine import ScanEngine
 
     if "scan" not in card:
         raise UserError("yield benchmark needs a card with a [scan] table")

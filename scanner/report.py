@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scanner import plots
-from scanner.errors import UserError
+from flavorscan.scanner import plots
+from flavorscan.scanner.errors import UserError
 
 FORMATS = ("html", "md")
 LQ_OBSERVABLE_PLANES = (("r_d", "r_dstar"), ("r_k", "r_kstar"), ("delta_a_mu", "delta_a_e"), ("dm21_sq", "s12_sq"))
@@ -187,7 +187,7 @@ def build_report(directory, out, *, fmt: str = "html", top: int = 10, corner_max
     # -- provenance --------------------------------------------------------------------------------
     doc.h(2, "Provenance")
     prov = dict(summary.get("provenance") or {})
-    from scanner.store import PROVENANCE_KEYS
+    from flavorscan.scanner.store import PROVENANCE_KEYS
 
     keys = [k for k in PROVENANCE_KEYS if k in prov] + sorted(k for k in prov if k not in PROVENANCE_KEYS)
     rows = [[k, _fmt(prov[k])] for k in keys]

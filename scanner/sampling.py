@@ -32,7 +32,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from scanner.config import (
+from flavorscan.scanner.config import (
     COUPLINGS,
     PHASE_CHOICES,
     PRIORS,
@@ -46,7 +46,7 @@ from scanner.config import (
     resolve_lq_options,
     table,
 )
-from scanner.errors import UserError
+from flavorscan.scanner.errors import UserError
 
 KEEP_CHOICES = ("viable", "all")
 MASS_SCALE_CHOICES = ("sampled", "dm3l")
@@ -163,7 +163,7 @@ def resolve_lq_scan(section: dict) -> dict:
 def resolve_scan(model: str, section: dict) -> dict:
     if model == "lq":
         return resolve_lq_scan(section)
-    from scanner.zprime_scan import resolve_zprime_scan
+    from flavorscan.scanner.zprime_scan import resolve_zprime_scan
 
     return resolve_zprime_scan(section)
 

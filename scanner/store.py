@@ -83,7 +83,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from scanner.errors import UserError
+from flavorscan.scanner.errors import UserError
 
 __all__ = [
     "FORMAT_VERSION",
@@ -200,10 +200,10 @@ def default_provenance(
     import jax
     import jaxlib
 
-    import scanner
+    import flavorscan
 
     prov: dict[str, Any] = {
-        "flavorscan_version": scanner.__version__,
+        "flavorscan_version": flavorscan.__version__,
         "jax_version": jax.__version__,
         "jaxlib_version": getattr(jaxlib, "__version__", None) or jaxlib.version.__version__,
     }

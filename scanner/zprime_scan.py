@@ -39,9 +39,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scanner.config import PRIORS, choice, integer, number, pair, reject_unknown, required, table
-from scanner.errors import UserError
-from scanner.sampling import MAX_POINTS, chunk_key, draw, resolve_common
+from flavorscan.scanner.config import PRIORS, choice, integer, number, pair, reject_unknown, required, table
+from flavorscan.scanner.errors import UserError
+from flavorscan.scanner.sampling import MAX_POINTS, chunk_key, draw, resolve_common
 
 MODES = ("random", "grid")
 RANGED = ("g_X", "m_Zp", "epsilon", "g_bs")
@@ -68,15 +68,15 @@ every catalog set with a muon assignment (cycled), g_X log-uniform in [1e-5, 1],
 
 def catalog_labels() -> list[str]:
     """``catalog:<i>`` for every N = 10 catalog set with a muon assignment (condition 13), in catalog order."""
-    from kernels import charges as charge_catalog
-    from kernels.zprime.models import CATALOG_MAX_CHARGE
+    from flavorscan.kernels import charges as charge_catalog
+    from flavorscan.kernels.zprime.models import CATALOG_MAX_CHARGE
 
     cat = charge_catalog.catalog(CATALOG_MAX_CHARGE)
     return [f"catalog:{i}" for i, choices in enumerate(cat.muon_choices) if choices]
 
 
 def _model_entry(spec, label: str, where: str) -> dict:
-    from kernels.zprime.models import resolve_charges
+    from flavorscan.kernels.zprime.models import resolve_charges
 
     try:
         c = resolve_charges(spec)
@@ -140,7 +140,7 @@ def resolve_zprime_scan(section: dict) -> dict:
     if isinstance(eps, str):
         if eps != "loop":
             raise UserError(f"scan.epsilon: expected a number, \"loop\" or a range table, got {eps!r}")
-        from kernels.zprime.models import is_lmu_ltau, resolve_charges
+        from flavorscan.kernels.zprime.models import is_lmu_ltau, resolve_charges
 
         for m in models:
             if not is_lmu_ltau(resolve_charges({k: m[k] for k in CHARGE_KEYS})):

@@ -48,7 +48,7 @@ def jax_run(n: int, chunk_size: int, repeat: int, dtype: str, seed: int, cpu_dev
     if cpu_devices > 1:
         flags.append(f"--xla_force_host_platform_device_count={cpu_devices}")
     env["XLA_FLAGS"] = " ".join(flags)
-    return _run_json([sys.executable, "-m", "scanner.cli", "bench", "--model", "lq", "--n", str(n), "--chunk-size",
+    return _run_json([sys.executable, "-m", "flavorscan", "bench", "--model", "lq", "--n", str(n), "--chunk-size",
                       str(chunk_size), "--repeat", str(repeat), "--dtype", dtype, "--seed", str(seed), "--json"], env)
 
 

@@ -43,7 +43,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kernels.constants import base_inputs, measurement_set  # noqa: E402  (numpy + tomllib only)
+from flavorscan.kernels.constants import base_inputs, measurement_set  # noqa: E402  (numpy + tomllib only)
 
 MEASUREMENTS = "paper2022"
 NU_TERM_SIGNS = (1.0, -1.0, -1.0)
@@ -641,10 +641,10 @@ def jax_points(n: int, seed: int = 0):
     """n points sampled by the JAX benchmark card, and the JAX pipeline's columns for them."""
     import jax
 
-    import scanner  # noqa: F401  (float64)
-    from scanner.bench import lq_bench_card
-    from scanner.pipeline import make_point_function, model_inputs
-    from scanner.sampling import sample_lq
+    import flavorscan.kernels  # noqa: F401  (float64)
+    from flavorscan.scanner.bench import lq_bench_card
+    from flavorscan.scanner.pipeline import make_point_function, model_inputs
+    from flavorscan.scanner.sampling import sample_lq
 
     card = lq_bench_card(n, n, seed)
     params = jax.jit(lambda: sample_lq(card["scan"], 0, n))()

@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import scanner  # noqa: E402,F401  (float64)
-from scanner.errors import UserError  # noqa: E402
-from scanner.zprime_scan import CHARGE_COLUMNS, G2_CONSTRAINT, summarize  # noqa: E402
+import flavorscan.kernels  # noqa: E402,F401  (float64)
+from flavorscan.scanner.errors import UserError  # noqa: E402
+from flavorscan.scanner.zprime_scan import CHARGE_COLUMNS, G2_CONSTRAINT, summarize  # noqa: E402
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,7 +36,7 @@ else:  # pragma: no cover
 
 
 def summarize_run(directory) -> dict:
-    import scanner.store as store
+    import flavorscan.scanner.store as store
 
     card = store.info(directory)["card"]
     if card.get("model") != "zprime" or "scan" not in card:
@@ -53,9 +53,9 @@ def summarize_run(directory) -> dict:
 
 def run_card(card_path, out: Path, sets) -> list[Path]:
     """Run the card once per measurement set into out/<set> (resumes) and return the directories."""
-    from scanner.config import resolve_card
-    from scanner.engine import ScanEngine, provenance
-    from scanner.store import RunWriter
+    from flavorscan.scanner.config import resolve_card
+    from flavorscan.scanner.engine import ScanEngine, provenance
+    from flavorscan.scanner.store import RunWriter
 
     raw = tomllib.loads(Path(card_path).read_text(encoding="utf-8"))
     directories = []
@@ -157,7 +157,7 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps(results, indent=1))
         return 0
-    import scanner.store as store
+    import flavorscan.scanner.store as store
 
     for r in results:
         card_models = {m["label"]: m for m in store.info(r["run"])["card"]["scan"]["models"]}

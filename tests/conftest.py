@@ -10,7 +10,7 @@ jax.config.update("jax_enable_x64", True)
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    """Environment for `python -m scanner.cli` subprocesses: CPU only, one host device, and a persistent
+    """Environment for `python -m flavorscan` subprocesses: CPU only, one host device, and a persistent
     JAX compilation cache shared by the module's subprocesses so each kernel compiles once."""
     cache = tmp_path_factory.mktemp("jax-cache")
     environment = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(cache),

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scanner.cli import main
+from flavorscan.scanner.cli import main
 from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +36,7 @@ def run_cli(argv, capsys):
 @pytest.fixture(scope="module")
 def bench_json():
     """One tiny float64 benchmark in a child process (the test process keeps its own JAX state)."""
-    result = subprocess.run([sys.executable, "-m", "scanner.cli", "bench", "--model", "lq", "--n", "24", "--chunk-size",
+    result = subprocess.run([sys.executable, "-m", "flavorscan", "bench", "--model", "lq", "--n", "24", "--chunk-size",
                              "8", "--repeat", "2", "--json"], cwd=ROOT, capture_output=True, text=True,
                             env=dict(os.environ, FLAVORSCAN_X64="1"))
     assert result.returncode == 0, result.stderr
@@ -63,7 +63,7 @@ def test_bench_json_keys_and_types(bench_json):
 def test_bench_float32_is_computed_in_float32():
     """The test process runs with x64 on: --dtype float32 must re-run in a child with FLAVORSCAN_X64=0, and
     the child checks the dtype of the computed columns (it refuses to report float32 for float64 work)."""
-    result = subprocess.run([sys.executable, "-m", "scanner.cli", "bench", "--model", "lq", "--n", "8", "--chunk-size",
+    result = subprocess.run([sys.executable, "-m", "flavorscan", "bench", "--model", "lq", "--n", "8", "--chunk-size",
                              "8", "--dtype", "float32", "--json"], cwd=ROOT, capture_output=True, text=True,
                             env=dict(os.environ, FLAVORSCAN_X64="1"))
     assert result.returncode == 0, result.stderr
@@ -75,7 +75,7 @@ def test_bench_float32_is_computed_in_float32():
 
 
 def test_lq_bench_card_is_the_fixed_work():
-    from scanner.bench import lq_bench_card
+    from flavorscan.scanner.bench import lq_bench_card
 
     card = lq_bench_card(100, 50)
     scan = card["scan"]
@@ -154,7 +154,7 @@ def test_lq_yield_json_follows_the_interface(capsys):
 @pytest.mark.parametrize("k", [0, 1, 5, 19, 300])
 def test_poisson_upper_limit(k):
     chi2 = pytest.importorskip("scipy.stats").chi2
-    from scanner.refine import poisson_upper_limit
+    from flavorscan.scanner.refine import poisson_upper_limit
 
     assert poisson_upper_limit(k) == pytest.approx(chi2.ppf(0.95, 2 * (k + 1)) / 2, rel=1e-10)
 
@@ -164,8 +164,8 @@ def test_lq_yield_default_card():
     a box of a factor 1.18 around a fixed texture (signs fixed), every coupling below sqrt(4 pi)."""
     import math
 
-    from scanner.bench import lq_yield_card
-    from scanner.config import load_card
+    from flavorscan.scanner.bench import lq_yield_card
+    from flavorscan.scanner.config import load_card
 
     card = lq_yield_card()
     assert card == load_card(ROOT / "runs" / "yield_lq_paper2022.toml")
@@ -220,8 +220,8 @@ ANGLES = ("delta_cp", "alpha21", "alpha31")
 def jax_columns(params, card=None):
     import jax
 
-    from scanner.bench import lq_bench_card
-    from scanner.pipeline import make_point_function, model_inputs
+    from flavorscan.scanner.bench import lq_bench_card
+    from flavorscan.scanner.pipeline import make_point_function, model_inputs
 
     card = card or lq_bench_card(8, 8)
     point_function = make_point_function(card, model_inputs(card))

@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from kernels import charges
-from scanner import cli
+from flavorscan.kernels import charges
+from flavorscan.scanner import cli
 from tests.reference import charges_anomalies as field_anomalies
 
 X_H = 0

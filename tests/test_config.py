@@ -2,7 +2,7 @@
 
 import pytest
 
-from scanner.cli import main
+from flavorscan.scanner.cli import main
 
 GOOD_POINT = """
 model = "lq"

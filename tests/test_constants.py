@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pytest
 
-from kernels.constants import base_inputs, ckm_matrix, measurement_set
+from flavorscan.kernels.constants import base_inputs, ckm_matrix, measurement_set
 
 WOLFENSTEIN_DOC = {  # inputs.md, "CKM, Wolfenstein"
     "paper2022": {"lambda": 0.2248, "A": 0.8235, "rhobar": 0.1569, "etabar": 0.3499},

@@ -13,8 +13,8 @@ import time
 import numpy as np
 import pytest
 
-from scanner import load
-from scanner.store import info
+from flavorscan.scanner import load
+from flavorscan.scanner.store import info
 
 CARD = """
 model = "lq"
@@ -55,7 +55,7 @@ def flavorscan(args, env, devices=1, **kwargs):
     environment = dict(env)
     if devices > 1:
         environment["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
-    return subprocess.run([sys.executable, "-m", "scanner.cli", *args], env=environment, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "flavorscan", *args], env=environment, capture_output=True,
                           text=True, **kwargs)
 
 
@@ -111,7 +111,7 @@ def test_sigkill_then_resume_gives_identical_rows(tmp_path, card, env, reference
     for attempt in range(3):
         before = finished_chunks(tmp_path)
         process = subprocess.Popen(
-            [sys.executable, "-m", "scanner.cli", "run", str(card), "--out", str(tmp_path), "--quiet",
+            [sys.executable, "-m", "flavorscan", "run", str(card), "--out", str(tmp_path), "--quiet",
              "--segment-rows", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 300
         while process.poll() is None and finished_chunks(tmp_path) == before and time.monotonic() < deadline:
@@ -182,7 +182,7 @@ def test_distributed_processes_under_slurm_give_identical_rows(tmp_path, card, e
         slurm = dict(env, SLURM_JOB_ID=str(job_id), SLURM_STEP_NODELIST="127.0.0.1", SLURM_NTASKS="2",
                      SLURM_PROCID=str(rank), SLURM_LOCALID=str(rank), SLURM_STEP_NUM_NODES="1")
         processes.append(subprocess.Popen(
-            [sys.executable, "-m", "scanner.cli", "run", str(card), "--out", str(tmp_path), "--quiet",
+            [sys.executable, "-m", "flavorscan", "run", str(card), "--out", str(tmp_path), "--quiet",
              "--distributed"], env=slurm, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     outputs = [process.communicate(timeout=600) for process in processes]
     for process, (_, stderr) in zip(processes, outputs):
@@ -198,9 +198,9 @@ def test_progress_of_a_resumed_run_counts_what_is_left(tmp_path):
     chunks. Before, the total was every planned point, so a resumed run never reached it."""
     import io
 
-    from scanner.config import resolve_card
-    from scanner.engine import Progress, ScanEngine
-    from scanner.store import RunWriter
+    from flavorscan.scanner.config import resolve_card
+    from flavorscan.scanner.engine import Progress, ScanEngine
+    from flavorscan.scanner.store import RunWriter
 
     card = resolve_card({"model": "zprime", "measurements": "paper2022", "scan": {
         "n": 1050, "chunk_size": 100, "keep": "all", "charges": "Lmu-Ltau",
@@ -223,7 +223,7 @@ def test_progress_is_silent_off_a_terminal():
     """Progress writes nothing when its stream is not a TTY (logs of batch jobs stay clean)."""
     import io
 
-    from scanner.engine import Progress
+    from flavorscan.scanner.engine import Progress
 
     stream = io.StringIO()
     Progress(stream).update(10, 10, 3, 1.0)
@@ -237,9 +237,9 @@ def test_dm3l_mass_scale_equals_direct_evaluation_at_the_stored_m0i0(card, refer
     rescaling rule is wrong for any observable, or if some observable depends on m0I0 but is not rescaled."""
     import jax
 
-    from kernels.observables import lq_params_from_columns
-    from scanner.config import load_card
-    from scanner.pipeline import dm3l_targets, make_point_function, model_inputs
+    from flavorscan.kernels.observables import lq_params_from_columns
+    from flavorscan.scanner.config import load_card
+    from flavorscan.scanner.pipeline import dm3l_targets, make_point_function, model_inputs
 
     scan_card = load_card(card)
     direct_card = dict(scan_card, scan=dict(scan_card["scan"], mass_scale="sampled"))
@@ -291,7 +291,7 @@ def test_sigterm_writes_the_buffered_chunks_and_exits_130(tmp_path, card, env, r
     exit status 130, finished chunks on disk, their rows equal to the uninterrupted run's. Before, SIGTERM
     killed the process and lost the buffer."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "scanner.cli", "run", str(card), "--out", str(tmp_path), "--quiet", "--n", "2000000",
+        [sys.executable, "-m", "flavorscan", "run", str(card), "--out", str(tmp_path), "--quiet", "--n", "2000000",
          "--segment-rows", "1000000", "--segment-seconds", "1000"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     time.sleep(8.0)

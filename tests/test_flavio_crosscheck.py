@@ -34,8 +34,8 @@ except ImportError as error:  # a broken install must not silently skip the only
     message = f'{error}: flavio and wilson are required; install the test extra with pip install -e ".[test]"'
     raise ImportError(message) from error
 
-from kernels.constants import base_inputs  # noqa: E402
-from kernels.leptoquark import bctaunu, bsll, neutral  # noqa: E402
+from flavorscan.kernels.constants import base_inputs  # noqa: E402
+from flavorscan.kernels.leptoquark import bctaunu, bsll, neutral  # noqa: E402
 
 NUS = ("nue", "numu", "nutau")
 MU_B = 4.8

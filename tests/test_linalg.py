@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from kernels.linalg import takagi
+from flavorscan.kernels.linalg import takagi
 from tests.reference.jacobi_embedding import eigh_symmetric
 from tests.reference.takagi_numpy import takagi_svd
 

@@ -17,8 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from kernels.constants import base_inputs
-from kernels.leptoquark import conversion, dipoles, zdecay
+from flavorscan.kernels.constants import base_inputs
+from flavorscan.kernels.leptoquark import conversion, dipoles, zdecay
 from tests.reference import lq_dipoles_numpy as ref
 
 MATRICES = ("fL", "fR", "yL", "yR")

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from kernels.leptoquark import loops
+from flavorscan.kernels.leptoquark import loops
 from tests.reference import lq_dipoles_numpy as ref
 
 NAMES = ("f_S", "f_F", "g_S", "g_F")

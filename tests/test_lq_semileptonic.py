@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from kernels.constants import base_inputs, measurement_set
-from kernels.leptoquark import bctaunu, bounds, bsll, neutral
+from flavorscan.kernels.constants import base_inputs, measurement_set
+from flavorscan.kernels.leptoquark import bctaunu, bounds, bsll, neutral
 from tests.reference import lq_semileptonic_numpy as ref
 
 MODULES = (

@@ -35,7 +35,7 @@ SMALL, LARGE = 4096, 16384
 
 CHILD = f"""
 import json, sys, tracemalloc
-from scanner.cli import main
+from flavorscan.scanner.cli import main
 card, out = sys.argv[1], sys.argv[2]
 tracemalloc.start()
 peaks = []
@@ -61,7 +61,7 @@ def test_peak_host_memory_does_not_grow_with_n(tmp_path, env):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     small, large = json.loads(result.stdout.strip().splitlines()[-1])
-    from scanner.store import load
+    from flavorscan.scanner.store import load
 
     rows = len(load(tmp_path / f"n{LARGE}", columns=["point_id"])["point_id"])
     assert rows == LARGE

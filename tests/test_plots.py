@@ -24,8 +24,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from scanner import store  # noqa: E402
-from scanner.cli import main  # noqa: E402
+from flavorscan.scanner import store  # noqa: E402
+from flavorscan.scanner.cli import main  # noqa: E402
 
 CARDS = Path(__file__).parent / "cards"
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "postprocessing.md"
@@ -62,7 +62,7 @@ def zp_noviable_run(tmp_path_factory):
 @pytest.fixture
 def figures(monkeypatch):
     """Every figure scanner.plots saves during the test, in order (the figure objects themselves)."""
-    from scanner import plots
+    from flavorscan.scanner import plots
 
     saved = []
     original = plots.save
@@ -139,7 +139,7 @@ def test_real_runs(lq_run, zp_run, zp_noviable_run):
     ],
 )
 def test_scatter_kinds_lq(lq_run, tmp_path, capsys, figures, extra, name):
-    from scanner import plots
+    from flavorscan.scanner import plots
 
     out = tmp_path / name
     code, stdout, err = cli(["plot", lq_run, *extra, "-o", out, "--dpi", "80"], capsys)
@@ -155,7 +155,7 @@ def test_scatter_kinds_lq(lq_run, tmp_path, capsys, figures, extra, name):
 
 def test_scatter_constraint_legend_counts(lq_run, tmp_path, figures):
     """--color constraint: the legend's counts are the first failing constraint of every row."""
-    from scanner import plots
+    from flavorscan.scanner import plots
 
     data = plots.RunData(lq_run)
     plots.scatter(data, "r_d", "r_dstar", tmp_path / "c.png", color="constraint", dpi=60)
@@ -196,7 +196,7 @@ def test_profile_kinds_lq(lq_run, tmp_path, capsys, figures, extra, name):
 def test_lq_couplings_preset(lq_run, tmp_path, capsys, figures):
     """The letter's Figs. 3-4 style: |coupling| planes of the viable points on log axes, the Δa_μ pair
     and its product against M_S1 first, the masses last."""
-    from scanner import plots
+    from flavorscan.scanner import plots
 
     out = tmp_path / "lq.png"
     code, _, err = cli(["plot", lq_run, "--preset", "lq-couplings", "-o", out, "--dpi", "80"], capsys)
@@ -225,7 +225,7 @@ def points_drawn_ax(ax) -> int:
 
 
 def test_constraint_summary_and_corner(lq_run, tmp_path, figures):
-    from scanner import plots
+    from flavorscan.scanner import plots
 
     data = plots.RunData(lq_run)
     assert_png(plots.constraint_summary(data, tmp_path / "cs.png", dpi=70))
@@ -247,7 +247,7 @@ def test_constraint_summary_and_corner(lq_run, tmp_path, figures):
 def test_zprime_regions_follow_the_rows(zp_run):
     """On a grid (one row per bin) each constraint's excluded bins are exactly the rows failing it, and the
     Δa_μ band exactly the rows passing delta_a_mu; the constraint names are the measurement set's."""
-    from scanner import plots
+    from flavorscan.scanner import plots
 
     data = plots.RunData(zp_run)
     reg = plots.zprime_regions(data)
@@ -327,7 +327,7 @@ def test_plot_kinds_zprime(zp_run, tmp_path, capsys, figures, extra):
 
 def test_zprime_random_run_without_viable_points(zp_noviable_run, tmp_path, figures):
     """A random scan is binned; a constraint that excludes every bin (delta_a_e here) is named, not shaded."""
-    from scanner import plots
+    from flavorscan.scanner import plots
 
     data = plots.RunData(zp_noviable_run)
     reg = plots.zprime_regions(data)
@@ -344,7 +344,7 @@ def test_zprime_random_run_without_viable_points(zp_noviable_run, tmp_path, figu
 
 
 def test_auto_log_axes(lq_run):
-    from scanner import plots
+    from flavorscan.scanner import plots
 
     data = plots.RunData(lq_run)
     assert plots.auto_log(data.get("abs:yR_tmu"), "abs:yR_tmu")  # 1e-4 .. 3e-2
@@ -355,7 +355,7 @@ def test_auto_log_axes(lq_run):
 
 
 def test_binning_grid_and_random():
-    from scanner import plots
+    from flavorscan.scanner import plots
 
     grid = np.repeat(np.geomspace(1e-3, 1.0, 7), 5)  # a grid axis: values repeat
     edges = plots._grid_edges(grid, True, 20)
@@ -367,7 +367,7 @@ def test_binning_grid_and_random():
 
 
 def test_expressions_and_labels(lq_run):
-    from scanner import plots
+    from flavorscan.scanner import plots
 
     data = plots.RunData(lq_run)
     re_, im = data.get("yR_ctau"), data.get("yR_ctau_im")
@@ -383,7 +383,7 @@ def test_expressions_and_labels(lq_run):
 
 
 def test_profile_uses_limits_rows(lq_run):
-    from scanner import plots
+    from flavorscan.scanner import plots
 
     data = plots.RunData(lq_run)
     limits = set(data.limit_constraints())

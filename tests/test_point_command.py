@@ -6,7 +6,7 @@ import math
 import pytest
 from scipy.integrate import quad
 
-from scanner.cli import main
+from flavorscan.scanner.cli import main
 
 M_MU = 0.1056583755
 
@@ -61,7 +61,7 @@ def test_approximate_limits_are_flagged(tmp_path, capsys):
     import tomllib
     from pathlib import Path
 
-    from scanner.store import info
+    from flavorscan.scanner.store import info
 
     marked = set()
     for path in (Path("kernels/data/measurements/paper2022")).glob("*.toml"):

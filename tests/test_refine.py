@@ -20,9 +20,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from scanner.cli import main
-from scanner.config import resolve_card
-from scanner.errors import UserError
+from flavorscan.scanner.cli import main
+from flavorscan.scanner.config import resolve_card
+from flavorscan.scanner.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,13 +56,13 @@ def point_card():
 
 @pytest.fixture(scope="module")
 def refiner(scan_card):
-    from scanner.refine import refiner_for
+    from flavorscan.scanner.refine import refiner_for
 
     return refiner_for(scan_card, scan_card["refine"])
 
 
 def tx1_params(refiner, n=1):
-    from scanner.pipeline import point_params
+    from flavorscan.scanner.pipeline import point_params
 
     card = resolve_card(tomllib.loads(point_card_text()))
     base = point_params(card, refiner.inputs)
@@ -87,7 +87,7 @@ def stack(*batches):
 # ---------------------------------------------------------------------------------------------- vocabulary
 
 def test_refine_vocabulary_defaults_and_errors():
-    from scanner.refine import DEFAULTS, resolve_refine
+    from flavorscan.scanner.refine import DEFAULTS, resolve_refine
 
     assert resolve_refine({}) == DEFAULTS
     got = resolve_refine({"optimizer": "sgd", "learning_rate": 0.1, "free": ["m0I0", "fR_ce", "yL_tmu_phase"]})
@@ -261,7 +261,7 @@ def test_refinement_is_bitwise_reproducible_and_lanes_are_independent(refiner, r
 
 
 def test_fit_same_seed_same_result(point_card):
-    from scanner.refine import fit_card, fit_starts, refiner_for, settings_of
+    from flavorscan.scanner.refine import fit_card, fit_starts, refiner_for, settings_of
 
     settings = settings_of(point_card, n_starts=4, seed=11, free=["m0I0", "fR_ce", "yL_tmu", "fR_tmu"], steps=150)
     first = fit_card(point_card, settings)
@@ -293,7 +293,7 @@ def run_cli(args, capsys):
 
 
 def test_cli_run_refine_fit_round_trip(tmp_path, capsys):
-    from scanner import store
+    from flavorscan.scanner import store
 
     card = tmp_path / "scan.toml"
     card.write_text(SCAN_CARD)
@@ -411,7 +411,7 @@ def test_refine_and_fit_bad_inputs_exit_2_one_line(tmp_path, capsys):
 
 def test_refine_docs_fit_card_parses():
     """runs/fit_tx1_current.toml (the fit of docs/refinement.md) is a valid card with a [refine] table."""
-    from scanner.config import load_card
+    from flavorscan.scanner.config import load_card
 
     card = load_card(ROOT / "runs" / "fit_tx1_current.toml")
     assert card["refine"]["free"] == ["m0I0", "fR_te", "fR_ctau", "fR_tmu", "yL_tmu"]

@@ -38,7 +38,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from scanner.config import resolve_card
+from flavorscan.scanner.config import resolve_card
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,7 +82,7 @@ def card():
 def refiner(card):
     """The until = "viable" (default) refiner, Adam at its default learning rate; its column kernel
     evaluates every point of this file."""
-    from scanner.refine import refiner_for
+    from flavorscan.scanner.refine import refiner_for
 
     assert card["refine"]["until"] == "viable"
     return refiner_for(card, card["refine"])
@@ -90,7 +90,7 @@ def refiner(card):
 
 def batch_params(refiner, yl_ce) -> dict:
     """A batch of the card's point with yL_ce replaced by the given (real) values."""
-    from scanner.pipeline import point_params
+    from flavorscan.scanner.pipeline import point_params
 
     card = resolve_card(tomllib.loads(card_text()))
     base = point_params(card, refiner.inputs)
@@ -161,7 +161,7 @@ def viable_result(refiner):
 @pytest.fixture(scope="module")
 def stalled_refiner(card, refiner):
     """The until = "stalled" refiner (everything else equal): its own loop, the shared column kernel."""
-    from scanner.refine import refiner_for
+    from flavorscan.scanner.refine import refiner_for
 
     stalled = refiner_for(card, dict(card["refine"], until="stalled"))
     assert stalled is not refiner and stalled.settings["until"] == "stalled"
@@ -289,7 +289,7 @@ def test_viable_iterate_beats_a_non_viable_one_of_lower_loss(card, refiner, land
     viable interval at a higher loss. The viable iterate must win although the start (also an evaluated
     iterate) has the lower loss: the returned loss is ABOVE the start loss. Breaks if a viable iterate has to
     be lower in loss to replace a non-viable best (plain lowest loss would return the start)."""
-    from scanner.refine import refiner_for
+    from flavorscan.scanner.refine import refiner_for
 
     fast = refiner_for(card, dict(card["refine"], learning_rate=1.5))
     assert fast is not refiner
@@ -367,7 +367,7 @@ def expected_best(viable, loss, until="viable") -> int:
 
 def per_start(card, refiner, settings):
     """What fit_card refines: its starts, through the same (cached) refiner."""
-    from scanner.refine import fit_starts, refiner_for
+    from flavorscan.scanner.refine import fit_starts, refiner_for
 
     assert refiner_for(card, settings) is refiner  # n_starts, seed, spreads: host-only, no recompilation
     params = fit_starts(card, settings, refiner)
@@ -379,7 +379,7 @@ def test_fit_prefers_a_viable_start_over_a_non_viable_one_of_lower_loss(card, re
     starts 0, 2, 3 end viable, start 2 with the lowest loss among them. The fit must report start 2.
     Breaks if the selection is the plain lowest loss (-> start 1), if viability is ignored or inverted, or
     if the start index outranks the loss (-> start 0)."""
-    from scanner.refine import fit_card, settings_of
+    from flavorscan.scanner.refine import fit_card, settings_of
 
     settings = settings_of(card, n_starts=4, seed=3)
     params, columns = per_start(card, refiner, settings)
@@ -402,7 +402,7 @@ def test_fit_without_a_viable_start_takes_the_lowest_loss(refiner):
     """fit_card with 4 starts around yL_ce = 0.0006 (spread 0.2 decades): none reaches the viable interval,
     so the lowest loss decides among the non-viable results. Breaks if the fit's loss key is dropped or
     reversed once viability does not separate the starts."""
-    from scanner.refine import fit_card, settings_of
+    from flavorscan.scanner.refine import fit_card, settings_of
 
     low = resolve_card(tomllib.loads(card_text(0.0006)))
     settings = settings_of(low, n_starts=4, seed=0, start_spread=0.2)
@@ -421,7 +421,7 @@ def test_fit_until_stalled_takes_the_lowest_loss_over_viable_starts(card, stalle
     start's result is the start itself; 4 starts (seed 9, spread 0.5 decades): 0 and 1 viable (1 lower),
     2 and 3 non-viable, 3 the lowest loss of all. Breaks if the fit applies viable-first under until =
     "stalled" (-> start 1) or ranks by index (-> start 0)."""
-    from scanner.refine import fit_card, settings_of
+    from flavorscan.scanner.refine import fit_card, settings_of
 
     settings = settings_of(card, n_starts=4, seed=9, start_spread=0.5, until="stalled", steps=1)
     params, columns = per_start(card, stalled_refiner, settings)
@@ -446,7 +446,7 @@ def test_fit_ties_broken_by_start_index(card, refiner):
     results). Note: a stable sort without the index key would still pass; exact ties between different
     starts cannot be produced through fit_starts otherwise. The same with until = "stalled" (the rule's
     other mode), with a one-step budget."""
-    from scanner.refine import fit_card, settings_of
+    from flavorscan.scanner.refine import fit_card, settings_of
 
     for yl_ce in (CARD_YL_CE, 0.0006):
         point = resolve_card(tomllib.loads(card_text(yl_ce)))

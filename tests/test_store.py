@@ -16,9 +16,9 @@ import h5py
 import numpy as np
 import pytest
 
-from scanner import store
-from scanner.cli import main
-from scanner.errors import UserError
+from flavorscan.scanner import store
+from flavorscan.scanner.cli import main
+from flavorscan.scanner.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
 CARD = {"model": "lq", "measurements": "paper2022", "scan": {"seed": 7, "n": 24000, "chunk_size": 100}}
@@ -268,18 +268,10 @@ def test_corrupt_segment_is_user_error(tmp_path, capsys):
 # --------------------------------------------------------------------------------------------------
 # interruption: SIGKILL at random moments
 
-# Subprocesses skip scanner/__init__ (which imports jax) to start fast: the store needs no jax.
-PRELUDE = f"""
-import sys, types
-_pkg = types.ModuleType("scanner")
-_pkg.__path__ = [{str(ROOT / "scanner")!r}]
-sys.modules["scanner"] = _pkg
-"""
-
-KILL_SCRIPT = PRELUDE + """
+KILL_SCRIPT = """
 import sys, time
 from tests.test_store import CARD, PROV, N_CHUNKS, make_chunk
-from scanner.store import RunWriter
+from flavorscan.scanner.store import RunWriter
 w = RunWriter(sys.argv[1], CARD, PROV, rows_per_segment=12, seconds_per_segment=0.01)
 todo = sorted(set(range(N_CHUNKS)) - w.finished_chunks())
 print("ready", flush=True)
@@ -347,9 +339,9 @@ def test_resume_after_sigkill_at_random_moments(tmp_path):
     assert summary["rows"] == len(expected(range(N_CHUNKS))["x"])
 
 
-CRASH_SCRIPT = PRELUDE + """
+CRASH_SCRIPT = """
 import os, signal, sys
-import scanner.store as st
+import flavorscan.scanner.store as st
 from tests.test_store import CARD, PROV, make_chunk
 w = st.RunWriter(sys.argv[1], CARD, PROV, rows_per_segment=10**9)
 for c in range(int(sys.argv[3]), int(sys.argv[3]) + 5):

@@ -12,11 +12,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from kernels import constants
-from kernels.zprime import OBSERVABLES, make_params, models, radiative_mass, trident, zprime_inputs, zprime_observables
-from kernels.zprime.borexino import borexino_ratio
-from kernels.zprime.couplings import couplings, loop_epsilon, vacuum_polarization
-from kernels.zprime.g2 import delta_a, loop_functions
+from flavorscan.kernels import constants
+from flavorscan.kernels.zprime import OBSERVABLES, make_params, models, radiative_mass, trident, zprime_inputs, zprime_observables
+from flavorscan.kernels.zprime.borexino import borexino_ratio
+from flavorscan.kernels.zprime.couplings import couplings, loop_epsilon, vacuum_polarization
+from flavorscan.kernels.zprime.g2 import delta_a, loop_functions
 from tests.reference import charges_anomalies
 from tests.reference import zprime_numpy as ref
 
@@ -381,7 +381,7 @@ def test_anomaly_sums_match_field_content():
 def test_benchmarks_and_catalog_models_are_anomaly_free():
     for name, c in models.BENCHMARKS.items():
         np.testing.assert_allclose(field_anomalies(c), 0.0, atol=1e-12, err_msg=name)
-    from kernels import charges
+    from flavorscan.kernels import charges
 
     cat = charges.catalog(models.CATALOG_MAX_CHARGE)
     for i, choices in enumerate(cat.muon_choices):

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-import scanner  # noqa: F401  (float64)
-from scanner.config import resolve_card
-from scanner.errors import UserError
-from scanner.store import load
+import flavorscan.kernels  # noqa: F401  (float64)
+from flavorscan.scanner.config import resolve_card
+from flavorscan.scanner.errors import UserError
+from flavorscan.scanner.store import load
 
 M_MU = 0.1056583755  # GeV (PDG), independent of kernels/data
 
@@ -75,7 +75,7 @@ def test_bad_card_through_cli_exits_2(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('model = "zprime"\n[scan]\nn = 10\ncharges = "B-3Lmu"\nepsilon = "loop"\n'
                     'g_X = { range = [1e-4, 1e-3] }\nm_Zp = { range = [0.01, 0.1] }\n')
-    result = subprocess.run([sys.executable, "-m", "scanner.cli", "run", str(path), "--out", str(tmp_path / "o")],
+    result = subprocess.run([sys.executable, "-m", "flavorscan", "run", str(path), "--out", str(tmp_path / "o")],
                             capture_output=True, text=True, env=dict(os.environ, JAX_PLATFORMS="cpu"))
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "scan.epsilon" in result.stderr
@@ -97,7 +97,7 @@ def sampled():
     """One chunk of a random two-model scan and of a grid scan, sampled through jit."""
     import jax
 
-    from scanner.zprime_scan import sample_zprime
+    from flavorscan.scanner.zprime_scan import sample_zprime
 
     random_card = card_of(n=20000, chunk_size=4096, seed=5, charges=["Lmu-Ltau", "B-3Lmu", "catalog:31"],
                           epsilon={"range": [-1e-3, 2e-3], "prior": "uniform"},
@@ -135,7 +135,7 @@ def test_random_values_in_range_and_log_uniform(sampled):
 
 
 def test_random_models_cycle_with_point_id(sampled):
-    from kernels.zprime.models import resolve_charges
+    from flavorscan.kernels.zprime.models import resolve_charges
 
     scan, chunks = sampled["random"]
     params = chunks[3]
@@ -183,7 +183,7 @@ def _anomaly_sums(q, lep, e, n):
 def test_catalog_scan_models_pass_condition_13_and_are_anomaly_free():
     import jax
 
-    from scanner.zprime_scan import sample_zprime
+    from flavorscan.scanner.zprime_scan import sample_zprime
 
     card = card_of(n=600, chunk_size=300, charges="catalog")
     scan = card["scan"]
@@ -226,7 +226,7 @@ disabled = ["delta_a_e"]
 
 
 def flavorscan(args, env):
-    return subprocess.run([sys.executable, "-m", "scanner.cli", *args], env=env, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "flavorscan", *args], env=env, capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -281,8 +281,8 @@ def test_run_rows_against_independent_g2(reference):
 
 
 def test_summary_counts(reference):
-    from scanner.store import info
-    from scanner.zprime_scan import summarize
+    from flavorscan.scanner.store import info
+    from flavorscan.scanner.zprime_scan import summarize
 
     out, rows = reference
     summary = summarize(rows, info(out)["card"])
@@ -315,7 +315,7 @@ def test_same_seed_and_resume_give_identical_rows(tmp_path, run_card, env, refer
 
 
 def test_example_cards_resolve():
-    from scanner.config import load_card
+    from flavorscan.scanner.config import load_card
 
     root = Path(__file__).resolve().parents[1] / "runs"
     lmutau = load_card(root / "zprime_lmutau.toml")["scan"]
@@ -330,7 +330,7 @@ def test_bench_zprime_cli(env):
     """``flavorscan bench --model zprime --json``: the keys of interface.md, all 273 catalog sets sampled."""
     import json
 
-    from scanner.bench import zprime_bench_card
+    from flavorscan.scanner.bench import zprime_bench_card
 
     scan = zprime_bench_card(64)["scan"]
     assert len(scan["models"]) == 273 and scan["g_X"] == {"range": [1e-5, 1.0], "prior": "log"}

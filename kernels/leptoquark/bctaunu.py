@@ -38,8 +38,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from kernels.leptoquark.couplings import f_r_hat, y_l_hat
-from kernels.observable import Observable
+from flavorscan.kernels.leptoquark.couplings import f_r_hat, y_l_hat
+from flavorscan.kernels.observable import Observable
 
 R_D_SM = 0.2950
 R_DSTAR_SM = 0.2451

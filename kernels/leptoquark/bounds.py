@@ -40,9 +40,9 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from kernels.leptoquark.couplings import f_r_hat, y_l_hat
-from kernels.leptoquark.neutral import safe_norm
-from kernels.observable import Observable
+from flavorscan.kernels.leptoquark.couplings import f_r_hat, y_l_hat
+from flavorscan.kernels.leptoquark.neutral import safe_norm
+from flavorscan.kernels.observable import Observable
 
 _D, _S, _B = 0, 1, 2
 _U, _C = 0, 1

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from kernels.leptoquark.couplings import f_r_hat
-from kernels.observable import Observable
+from flavorscan.kernels.leptoquark.couplings import f_r_hat
+from flavorscan.kernels.observable import Observable
 
 LFU_RATIO_FITS = {
     "r_k": (1.0004, -0.0201, 0.0622),

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from kernels.leptoquark.couplings import f_r_hat
-from kernels.leptoquark.loops import abs2
-from kernels.observable import Observable
+from flavorscan.kernels.leptoquark.couplings import f_r_hat
+from flavorscan.kernels.leptoquark.loops import abs2
+from flavorscan.kernels.observable import Observable
 
 # Gold, Kitano-Koike-Okada (approximate, see module docstring).
 AU_V_PROTON = 0.0974

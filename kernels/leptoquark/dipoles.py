@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from kernels.leptoquark.couplings import f_r_hat
-from kernels.leptoquark.loops import abs2, loop_functions
-from kernels.observable import Observable
+from flavorscan.kernels.leptoquark.couplings import f_r_hat
+from flavorscan.kernels.leptoquark.loops import abs2, loop_functions
+from flavorscan.kernels.observable import Observable
 
 N_C = 3.0
 

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from kernels.leptoquark.couplings import y_l_hat
-from kernels.observable import Observable
+from flavorscan.kernels.leptoquark.couplings import y_l_hat
+from flavorscan.kernels.observable import Observable
 
 C_L_SM = -6.53
 """SM C_L for b -> s nu nu at 4.8 GeV in flavio 2.7.1 (-X_t/s_W^2 with its alpha(M_Z)/alpha(mu) factor)."""

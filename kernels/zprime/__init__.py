@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from kernels.observable import Observable
-from kernels.zprime.bdecays import br_b_to_k_zp, c9_c10
-from kernels.zprime.borexino import borexino_ratio
-from kernels.zprime.couplings import couplings
-from kernels.zprime.g2 import delta_a
-from kernels.zprime.models import make_params, zprime_inputs
-from kernels.zprime.nsi import nsi_earth
-from kernels.zprime.trident import DEFAULT_METHOD, trident_ratio
-from kernels.zprime.widths import partial_widths, total_width
+from flavorscan.kernels.observable import Observable
+from flavorscan.kernels.zprime.bdecays import br_b_to_k_zp, c9_c10
+from flavorscan.kernels.zprime.borexino import borexino_ratio
+from flavorscan.kernels.zprime.couplings import couplings
+from flavorscan.kernels.zprime.g2 import delta_a
+from flavorscan.kernels.zprime.models import make_params, zprime_inputs
+from flavorscan.kernels.zprime.nsi import nsi_earth
+from flavorscan.kernels.zprime.trident import DEFAULT_METHOD, trident_ratio
+from flavorscan.kernels.zprime.widths import partial_widths, total_width
 
 OBSERVABLES = (
     Observable("delta_a_mu", "", "Z' one-loop contribution to a_mu"),

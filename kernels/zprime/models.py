@@ -31,8 +31,8 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 
-from kernels import charges as charge_catalog
-from kernels.constants import base_inputs
+from flavorscan.kernels import charges as charge_catalog
+from flavorscan.kernels.constants import base_inputs
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -169,7 +169,7 @@ def make_params(charges, g_X, m_Zp, epsilon=0.0, g_bs_L=0.0, g_bs_R=0.0) -> dict
 @functools.lru_cache(maxsize=None)
 def zprime_file() -> Mapping:
     """The parsed kernels/data/zprime.toml (values with units and sources)."""
-    with (resources.files("kernels") / "data" / "zprime.toml").open("rb") as handle:
+    with (resources.files("flavorscan.kernels") / "data" / "zprime.toml").open("rb") as handle:
         return tomllib.load(handle)
 
 

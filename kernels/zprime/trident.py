@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.zprime.g2 import loop_functions
+from flavorscan.kernels.zprime.g2 import loop_functions
 
 
 def _contact(m_zp, inputs):

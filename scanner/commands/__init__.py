@@ -9,7 +9,7 @@ def require_float64(command: str) -> None:
     """Stored results are float64 (their int64 point_id too): refuse to write them with JAX's x64 mode off."""
     import jax
 
-    from scanner.errors import UserError
+    from flavorscan.scanner.errors import UserError
 
     if not jax.config.jax_enable_x64:
         raise UserError(f"flavorscan {command}: needs float64 (FLAVORSCAN_X64=0 is for `flavorscan bench --dtype float32` only)")

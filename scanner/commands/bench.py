@@ -39,7 +39,7 @@ def register(subparsers):
 
 
 def _check(args) -> None:
-    from scanner.errors import UserError
+    from flavorscan.scanner.errors import UserError
 
     if args.n is not None and args.n < 1:
         raise UserError(f"--n: must be >= 1, got {args.n}")
@@ -58,7 +58,7 @@ def _check(args) -> None:
 
 
 def _child_argv(args) -> list[str]:
-    argv = [sys.executable, "-m", "scanner.cli", "bench", "--model", args.model, "--dtype", args.dtype,
+    argv = [sys.executable, "-m", "flavorscan", "bench", "--model", args.model, "--dtype", args.dtype,
             "--repeat", str(args.repeat), "--seed", str(args.seed)]
     for flag, value in (("--n", args.n), ("--chunk-size", args.chunk_size), ("--card", args.card),
                         ("--seconds-budget", args.seconds_budget)):
@@ -73,7 +73,7 @@ def _child_argv(args) -> list[str]:
 
 def _rerun(args, x64: bool) -> int:
     """Run this benchmark in a child process whose JAX x64 mode matches the requested dtype."""
-    from scanner.errors import UserError
+    from flavorscan.scanner.errors import UserError
 
     if os.environ.get(CHILD_MARK):
         raise UserError(f"--dtype {args.dtype}: JAX x64 mode could not be set (FLAVORSCAN_X64={os.environ.get('FLAVORSCAN_X64')!r})")
@@ -108,8 +108,8 @@ def run(args) -> int:
 
     import jax
 
-    import scanner  # noqa: F401  (sets the x64 mode from FLAVORSCAN_X64)
-    from scanner import bench
+    import flavorscan.kernels  # noqa: F401  (sets the x64 mode from FLAVORSCAN_X64)
+    from flavorscan.scanner import bench
 
     want_x64 = args.dtype == "float64"
     if bool(jax.config.jax_enable_x64) != want_x64:
@@ -118,8 +118,8 @@ def run(args) -> int:
         warnings.filterwarnings("ignore", message="Explicitly requested dtype")
 
     if args.model == "lq-yield":
-        from scanner.config import load_card
-        from scanner.errors import UserError
+        from flavorscan.scanner.config import load_card
+        from flavorscan.scanner.errors import UserError
 
         card = load_card(args.card) if args.card else None
         if card is not None and (card["model"] != "lq" or "scan" not in card):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from scanner.errors import UserError
+from flavorscan.scanner.errors import UserError
 
 OUTPUT_SUFFIXES = (".h5", ".hdf5", ".csv")
 
@@ -22,7 +22,7 @@ def register(subparsers) -> None:
 
 
 def _max_charge(text: str) -> int:
-    from kernels.charges import check_max_charge
+    from flavorscan.kernels.charges import check_max_charge
 
     try:
         return check_max_charge(int(text))
@@ -97,7 +97,7 @@ def _summary(catalog) -> str:
 
 
 def run(args) -> int:
-    from kernels.charges import catalog as build_catalog
+    from flavorscan.kernels.charges import catalog as build_catalog
 
     max_charge = _max_charge(args.max_charge)
     writer = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 
-from scanner.commands.point import constraint_lines, shown
+from flavorscan.scanner.commands.point import constraint_lines, shown
 
 
 def register(subparsers):
@@ -25,7 +25,7 @@ def register(subparsers):
 
 
 def _free_names(settings: dict, result: dict) -> list[str]:
-    from scanner.refine import ENTRY_NAMES
+    from flavorscan.scanner.refine import ENTRY_NAMES
 
     free = settings["free"]
     if free == "all":
@@ -71,9 +71,9 @@ def format_text(result: dict, start: dict, settings: dict) -> str:
 
 
 def run(args) -> int:
-    from scanner.config import integer, load_card
-    from scanner.errors import UserError
-    from scanner.refine import MAX_SEED, MAX_STARTS, MAX_STEPS
+    from flavorscan.scanner.config import integer, load_card
+    from flavorscan.scanner.errors import UserError
+    from flavorscan.scanner.refine import MAX_SEED, MAX_STARTS, MAX_STEPS
 
     for flag, value, lo, hi in (("--steps", args.steps, 0, MAX_STEPS), ("--n-starts", args.n_starts, 1, MAX_STARTS),
                                 ("--seed", args.seed, 0, MAX_SEED)):
@@ -85,15 +85,15 @@ def run(args) -> int:
     if card["model"] != "lq":
         raise UserError(f"{args.card}: fit supports model = \"lq\" only")
 
-    from scanner.refine import fit_card, settings_of
+    from flavorscan.scanner.refine import fit_card, settings_of
 
     settings = settings_of(card, steps=args.steps, n_starts=args.n_starts, seed=args.seed)
     result = fit_card(card, settings)
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
         return 0
-    from kernels.observables import lq_columns_from_params
-    from scanner.pipeline import model_inputs, point_params
+    from flavorscan.kernels.observables import lq_columns_from_params
+    from flavorscan.scanner.pipeline import model_inputs, point_params
 
     start = {k: float(v) for k, v in lq_columns_from_params(point_params(card, model_inputs(card))).items()}
     start = {k: (v if math.isfinite(v) else None) for k, v in start.items()}

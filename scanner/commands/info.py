@@ -17,7 +17,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import json
 
-    from scanner import store
+    from flavorscan.scanner import store
 
     summary = store.info(args.directory)
     if args.json:

@@ -22,7 +22,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from scanner import store
+    from flavorscan.scanner import store
 
     result = store.merge(args.directory, args.output, virtual=args.virtual)
     kind = "virtual dataset" if result["virtual"] else "merged file"

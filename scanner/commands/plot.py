@@ -68,8 +68,8 @@ def _default_name(*parts) -> str:
 
 
 def run(args) -> int:
-    from scanner import plots
-    from scanner.errors import UserError
+    from flavorscan.scanner import plots
+    from flavorscan.scanner.errors import UserError
 
     plots.require_matplotlib()  # fail early with the install hint
     if args.bins is not None and not 2 <= args.bins <= 1000:

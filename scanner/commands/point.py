@@ -23,7 +23,7 @@ def evaluate_card_point(card: dict) -> dict:
     """The point's result in the interface.md JSON schema (plus units for the text view)."""
     import jax
 
-    from scanner.pipeline import make_point_function, model_inputs, point_params
+    from flavorscan.scanner.pipeline import make_point_function, model_inputs, point_params
 
     inputs = model_inputs(card)
     point_function = make_point_function(card, inputs)
@@ -77,8 +77,8 @@ def format_text(result: dict) -> str:
 
 
 def run(args) -> int:
-    from scanner.config import load_card
-    from scanner.errors import UserError
+    from flavorscan.scanner.config import load_card
+    from flavorscan.scanner.errors import UserError
 
     card = load_card(args.card)
     if "point" not in card:

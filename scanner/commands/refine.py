@@ -17,7 +17,7 @@ import time
 
 
 def register(subparsers):
-    from scanner.refine import OPTIMIZERS
+    from flavorscan.scanner.refine import OPTIMIZERS
 
     parser = subparsers.add_parser("refine", help="gradient refinement of a run's best candidates (optax)")
     parser.add_argument("directory", help="run directory written by flavorscan run")
@@ -34,7 +34,7 @@ def run_card(directory) -> tuple[dict, str]:
     """(resolved card, card hash) of a run directory, from its run.json."""
     from pathlib import Path
 
-    from scanner.errors import UserError
+    from flavorscan.scanner.errors import UserError
 
     path = Path(directory)
     if not path.is_dir():
@@ -57,14 +57,14 @@ def run(args) -> int:
 
     import numpy as np
 
-    from scanner.commands import require_float64
-    from scanner.errors import UserError
+    from flavorscan.scanner.commands import require_float64
+    from flavorscan.scanner.errors import UserError
 
     require_float64("refine")
 
     if args.steps is not None:
-        from scanner.config import integer
-        from scanner.refine import MAX_STEPS
+        from flavorscan.scanner.config import integer
+        from flavorscan.scanner.refine import MAX_STEPS
 
         integer(args.steps, "--steps", lo=0, hi=MAX_STEPS)
     if args.learning_rate is not None and not args.learning_rate > 0:
@@ -78,9 +78,9 @@ def run(args) -> int:
     if out_dir.resolve() == Path(args.directory).resolve():
         raise UserError("--out: must differ from the run directory")
 
-    from scanner import store
-    from scanner.engine import provenance
-    from scanner.refine import DEFAULTS, I0_NAMES, parameter_column_names, refine_rows, settings_of
+    from flavorscan.scanner import store
+    from flavorscan.scanner.engine import provenance
+    from flavorscan.scanner.refine import DEFAULTS, I0_NAMES, parameter_column_names, refine_rows, settings_of
 
     overrides = {"steps": args.steps, "optimizer": args.optimizer, "learning_rate": args.learning_rate}
     settings = settings_of(card, **overrides)

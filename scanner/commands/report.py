@@ -23,8 +23,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from scanner.errors import UserError
-    from scanner.report import build_report
+    from flavorscan.scanner.errors import UserError
+    from flavorscan.scanner.report import build_report
 
     if not 1 <= args.top <= 1000:
         raise UserError(f"--top: expected 1..1000, got {args.top}")

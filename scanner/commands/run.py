@@ -28,7 +28,7 @@ def register(subparsers):
 
 
 def parse_shard(text: str) -> tuple[int, int]:
-    from scanner.errors import UserError
+    from flavorscan.scanner.errors import UserError
 
     match = re.fullmatch(r"(\d+)/(\d+)", text or "")
     if not match or int(match.group(2)) < 1 or int(match.group(1)) >= int(match.group(2)):
@@ -63,9 +63,9 @@ class StopRequest:
 
 
 def run(args) -> int:
-    from scanner.commands import require_float64
-    from scanner.config import load_card
-    from scanner.errors import UserError
+    from flavorscan.scanner.commands import require_float64
+    from flavorscan.scanner.config import load_card
+    from flavorscan.scanner.errors import UserError
 
     require_float64("run")
 
@@ -74,7 +74,7 @@ def run(args) -> int:
         raise UserError(f"{args.card}: has no [scan] table (flavorscan point evaluates a [point])")
     if args.n is not None:
         # The chunk size stays the card's, so --n N evaluates exactly the first N points of the card's scan.
-        from scanner.sampling import check_scan_size
+        from flavorscan.scanner.sampling import check_scan_size
 
         if args.n < 1:
             raise UserError(f"--n: must be >= 1, got {args.n}")
@@ -87,8 +87,8 @@ def run(args) -> int:
     if args.distributed and args.shard:
         raise UserError("--shard and --distributed exclude each other (the distributed runtime assigns shards)")
 
-    from scanner.engine import Progress, ScanEngine, initialise_distributed, provenance
-    from scanner.store import RunWriter
+    from flavorscan.scanner.engine import Progress, ScanEngine, initialise_distributed, provenance
+    from flavorscan.scanner.store import RunWriter
 
     shard = initialise_distributed() if args.distributed else parse_shard(args.shard) if args.shard else (0, 1)
     engine = ScanEngine(card)

@@ -8,7 +8,7 @@ import itertools
 import jax
 import jax.numpy as jnp
 
-from kernels.linalg import DEGENERACY_BROADENING
+from flavorscan.kernels.linalg import DEGENERACY_BROADENING
 
 JACOBI_SWEEPS = 8
 """Cyclic sweeps of eigh_symmetric; Jacobi converges quadratically, so 8 sweeps reach float64 round-off for n <= 6."""

@@ -1,0 +1,7 @@
+"""``python -m flavorscan`` runs the command line (the same as the ``flavorscan`` console script)."""
+
+import sys
+
+from flavorscan.scanner.cli import main
+
+sys.exit(main())
