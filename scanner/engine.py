@@ -20,10 +20,8 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -41,32 +39,6 @@ def sampler(model_name: str):
     from flavorscan.scanner.zprime_scan import sample_zprime
 
     return sample_zprime
-
-
-def provenance() -> dict:
-    """Versions, git commit and devices written into every output file."""
-    import jaxlib
-
-    import flavorscan
-
-    commit = "unknown"
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=5
-        )
-        if result.returncode == 0:
-            commit = result.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return {
-        "flavorscan_version": flavorscan.__version__,
-        "git_commit": commit,
-        "jax_version": jax.__version__,
-        "jaxlib_version": jaxlib.__version__,
-        "devices": ", ".join(str(d) for d in jax.local_devices()),
-        "dtype": "float64" if jax.config.jax_enable_x64 else "float32",
-        "python": sys.version.split()[0],
-    }
 
 
 class ScanEngine:

@@ -54,7 +54,8 @@ def summarize_run(directory) -> dict:
 def run_card(card_path, out: Path, sets) -> list[Path]:
     """Run the card once per measurement set into out/<set> (resumes) and return the directories."""
     from flavorscan.scanner.config import resolve_card
-    from flavorscan.scanner.engine import ScanEngine, provenance
+    from flavorscan.scanner.engine import ScanEngine
+    from flavorscan.scanner.provenance import provenance
     from flavorscan.scanner.store import RunWriter
 
     raw = tomllib.loads(Path(card_path).read_text(encoding="utf-8"))

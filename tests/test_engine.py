@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from flavorscan.scanner import load
+from flavorscan.scanner.store import load
 from flavorscan.scanner.store import info
 
 CARD = """

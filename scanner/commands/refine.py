@@ -79,7 +79,7 @@ def run(args) -> int:
         raise UserError("--out: must differ from the run directory")
 
     from flavorscan.scanner import store
-    from flavorscan.scanner.engine import provenance
+    from flavorscan.scanner.provenance import provenance
     from flavorscan.scanner.refine import DEFAULTS, I0_NAMES, parameter_column_names, refine_rows, settings_of
 
     overrides = {"steps": args.steps, "optimizer": args.optimizer, "learning_rate": args.learning_rate}

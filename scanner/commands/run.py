@@ -87,7 +87,8 @@ def run(args) -> int:
     if args.distributed and args.shard:
         raise UserError("--shard and --distributed exclude each other (the distributed runtime assigns shards)")
 
-    from flavorscan.scanner.engine import Progress, ScanEngine, initialise_distributed, provenance
+    from flavorscan.scanner.engine import Progress, ScanEngine, initialise_distributed
+    from flavorscan.scanner.provenance import provenance
     from flavorscan.scanner.store import RunWriter
 
     shard = initialise_distributed() if args.distributed else parse_shard(args.shard) if args.shard else (0, 1)

@@ -1,0 +1,114 @@
+"""What a model is to the scanner: one :class:`ModelSpec` of plain functions (in the spirit of optax's
+``GradientTransformation``), registered under the card's ``model`` name in :mod:`flavorscan.scanner.models`.
+
+Generic code (cards, engine, pipeline, constraints, store, refinement, plots, report, bench, commands) only
+ever calls these functions; it never asks which model it has. Everything a model needs beyond them lives in
+its own package (``flavorscan/scanner/models/<name>/`` and its physics under ``flavorscan/kernels/``).
+
+Conventions shared by every field:
+
+- *params*: the model's pytree of one point (dict of arrays; a leading batch axis where said), what the
+  kernels take. *columns*: flat real 1-D-per-point arrays with the names of docs/interface.md, what HDF5
+  rows, JSON and plots use.
+- A *resolved card* is the plain dict :func:`flavorscan.scanner.config.resolve_card` returns; a model sees its
+  own [point] / [scan] tables resolved by its own functions below, plus the generic keys.
+- Functions marked *traced* run inside ``jax.jit``/``vmap`` on one point; the others run on the host.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, NamedTuple
+
+from flavorscan.scanner.cardkeys import CardKey
+
+
+class PlotPreset(NamedTuple):
+    """A model's ready-made figure (``flavorscan plot --preset NAME``, and a section of ``flavorscan report``).
+
+    ``draw(data, out, *, x, y, bins, logx, logy, title, dpi) -> Path`` takes a
+    :class:`flavorscan.scanner.plots.RunData`; ``axes`` is the default (x, y) of a preset that lets the
+    user choose axes, None for one that chooses its own (then --x/--y are refused)."""
+
+    name: str
+    description: str
+    draw: Callable[..., Any]
+    axes: tuple[str, str] | None = None
+    report_caption: str = ""
+
+
+class Benchmark(NamedTuple):
+    """A named benchmark of ``flavorscan bench --model NAME``: ``run(options) -> dict`` where ``options`` is
+    the parsed command line (n, chunk_size, repeat, seed, card, seconds_budget, ...); ``options_used`` names
+    the options it reads beyond the common ones (others are refused with a one-line error)."""
+
+    name: str
+    description: str
+    run: Callable[[Any], dict]
+    options_used: frozenset = frozenset()
+
+
+class Presets(NamedTuple):
+    """Ready-made settings of the post-processing and benchmark commands."""
+
+    bench_scan: Mapping[str, Any]
+    """Raw [scan] table (without n and chunk_size) of the throughput benchmark ``bench --model <name>``."""
+    plots: tuple[PlotPreset, ...] = ()
+    report_planes: tuple[tuple[str, str], ...] = ()
+    """Observable planes the report draws (coloured by the first failing constraint)."""
+    profile_columns: tuple[str, ...] = ()
+    """Parameters whose 1D profile chi2 the report draws when they vary."""
+    benchmarks: tuple[Benchmark, ...] = ()
+    """Benchmarks beyond the throughput one (e.g. refinement yield, discovery)."""
+    profile_stages: Mapping[str, Callable] = {}
+    """Extra stages timed by ``bench --breakdown``: name -> traced f(params, inputs) of one point."""
+
+
+class Parametrisation(NamedTuple):
+    """How refinement and fits move a point: unconstrained variables u <-> params.
+
+    ``encode(params, settings) -> (u, fixed, mask)`` on the host (numpy, batch axis first): ``u`` the
+    variables, ``fixed`` what decoding needs (start values), ``mask`` the pytree of ``u`` with True where a
+    variable is free. ``decode(u, fixed) -> params`` is traced (one point). ``penalty(u, fixed, settings)`` is
+    an extra traced loss term (e.g. perturbativity of free couplings; 0 if none). ``perturb(u, fixed, mask,
+    rng, settings)`` returns random starts around ``u`` (host, numpy Generator) for ``fit``.
+    ``free_names`` is the vocabulary of [refine] free (validated by the card layer)."""
+
+    encode: Callable
+    decode: Callable
+    penalty: Callable
+    perturb: Callable
+    free_names: frozenset
+
+
+class ModelSpec(NamedTuple):
+    """One model: everything the generic scanner needs to scan, store, refine and plot it."""
+
+    name: str
+    description: str
+    parameters: tuple
+    """Observable records (name, unit, description) of the stored parameter columns."""
+    observables: tuple
+    """Observable records of every observable (the kernels' output names)."""
+    point_keys: tuple[CardKey, ...]
+    """The [point] vocabulary (docs/cards.md is generated from it)."""
+    resolve_point: Callable[[dict], dict]
+    """Validated [point] table with defaults filled in (UserError naming the key otherwise)."""
+    scan_keys: tuple[CardKey, ...]
+    """The model's own [scan] keys (the engine's keys n, chunk_size, seed, keep, best_per_chunk are generic)."""
+    resolve_scan: Callable[[dict, dict], dict]
+    """(raw [scan] table, resolved engine keys) -> the model's resolved [scan] keys (n may be defaulted)."""
+    inputs: Callable[[dict], dict]
+    """The kernels' inputs pytree (numpy leaves) of a resolved card."""
+    point_params: Callable[[dict, dict], dict]
+    """(resolved [point], inputs) -> params of that point."""
+    sample: Callable[[dict, Any, int], dict]
+    """(resolved [scan], chunk index, size) -> params of one chunk (leading axis size); traced."""
+    make_evaluator: Callable[[dict, dict], Callable]
+    """(resolved card, inputs) -> traced f(params) -> (parameter columns, observables) of one point."""
+    params_from_columns: Callable[[dict, Mapping], dict]
+    """(resolved card, stored columns) -> params that reproduce those rows (refine, ``flavorscan card``)."""
+    point_from_columns: Callable[[dict, Mapping], dict]
+    """(resolved card, one stored row as {column: scalar}) -> a resolved [point] table reproducing it."""
+    parametrisation: Callable[[dict], Parametrisation]
+    """The refinement parametrisation for a resolved card."""
+    presets: Presets
