@@ -88,13 +88,13 @@ COUNT_KEYS = (
     "third_family_chiral",
 )
 
-CHARGE_COLUMNS = ("X_q", "X_L1", "X_L2", "X_L3", "X_E1", "X_E2", "X_E3", "X_N1", "X_N2", "X_N3")
+CATALOG_CHARGE_COLUMNS = ("X_q", "X_L1", "X_L2", "X_L3", "X_E1", "X_E2", "X_E3", "X_N1", "X_N2", "X_N3")
 
 
 class Catalog(NamedTuple):
     """The catalog for one ``max_charge``: per-set columns (catalog order), muon assignments and counts.
 
-    ``columns`` holds int64 arrays for ``index`` and the charges (``CHARGE_COLUMNS``), bool arrays for the
+    ``columns`` holds int64 arrays for ``index`` and the charges (``CATALOG_CHARGE_COLUMNS``), bool arrays for the
     flags of the module docstring, ``n_muon_choices`` and ``n_third_family``, the default muon assignment
     ``muon_L``, ``muon_E`` (the first entry of ``muon_choices``; NaN where (13) fails) and the Z' couplings it
     implies in units of g_X at zero kinetic mixing: ``gV_mu``, ``gA_mu``, ``gnu_mu`` (zprime.md §2) and
@@ -277,7 +277,7 @@ def catalog(max_charge: int = DEFAULT_MAX_CHARGE) -> Catalog:
     choices = tuple(muon_choices(row) for row in sets)
     muon = np.array([c[0] if c else (np.nan, np.nan) for c in choices], dtype=np.float64).reshape(-1, 2)
     columns = {"index": np.arange(sets.shape[0], dtype=np.int64)}
-    columns.update({name: sets[:, i] for i, name in enumerate(CHARGE_COLUMNS)})
+    columns.update({name: sets[:, i] for i, name in enumerate(CATALOG_CHARGE_COLUMNS)})
     columns.update(flags)
     columns.update(
         n_muon_choices=np.array([len(c) for c in choices], dtype=np.int64),

@@ -1,4 +1,4 @@
-"""Console entry point ``flavorscan``: dispatches to scanner.commands.<name>."""
+"""Console entry point ``flavorscan``: dispatches to flavorscan.scanner.commands.<name>."""
 
 from __future__ import annotations
 
@@ -22,13 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="flavorscan", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"flavorscan.scanner.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"flavorscan.scanner.commands.{name}":
-                continue  # command not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"flavorscan.scanner.commands.{name}").register(sub)
     return parser
 
 

@@ -18,12 +18,13 @@ constraints at trace time, element-wise operations at run time.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax.numpy as jnp
 
 from flavorscan.kernels.constants import measurement_set
-from flavorscan.kernels.observables import model as get_model
+from flavorscan.scanner import models
+from flavorscan.scanner.cardkeys import did_you_mean
 from flavorscan.scanner.errors import UserError
 
 LIMIT_PENALTY_SCALE = 0.1
@@ -39,7 +40,8 @@ class Constraint(NamedTuple):
 
 def available_constraints(model: str, measurements: str) -> dict[str, Constraint]:
     """Every constraint of the set whose observable (or mass) the model computes."""
-    entry_names = {o.name for o in get_model(model).observables} | {o.name for o in get_model(model).parameters}
+    spec = models.get(model)
+    entry_names = {o.name for o in spec.observables} | {o.name for o in spec.parameters}
     out = {}
     for name, spec in measurement_set(measurements)["constraint"].items():
         if spec["observable"] in entry_names and model in spec.get("models", (model,)):
@@ -68,7 +70,7 @@ def check_constraint_names(card: dict) -> None:
         if name not in available:
             raise UserError(
                 f"constraints: {name!r} is not a {card['model']} constraint of measurement set "
-                f"{card['measurements']!r} (known: {', '.join(available)})"
+                f"{card['measurements']!r}{did_you_mean(name, available)}"
             )
 
 
@@ -90,7 +92,7 @@ def _oscillation_sigmas(spec, ordering: str):
     return [(best - lo) / 3.0, (hi - best) / 3.0]
 
 
-def _limit_penalty(excess):
+def limit_penalty(excess):
     """Zero inside, quadratic outside; ``excess`` is the relative violation (positive = violated)."""
     return (jnp.maximum(excess, 0.0) / LIMIT_PENALTY_SCALE) ** 2
 
@@ -135,22 +137,22 @@ def evaluate_one(constraint: Constraint, values: dict, n_sigma: float, overrides
         sigma_hi = jnp.where(inverted, io_sig[1], no_sig[1])
         pull = _asymmetric_pull(x, best, sigma_lo, sigma_hi)
         width = hi - lo
-        penalty = _limit_penalty((lo - x) / width) + _limit_penalty((x - hi) / width)
+        penalty = limit_penalty((lo - x) / width) + limit_penalty((x - hi) / width)
         return (x >= lo) & (x <= hi), pull, penalty
     if kind == "upper_limit":
         limit = overrides.get(constraint.name, _mass_scaled_limit(spec, values))
-        return x <= limit, nan, _limit_penalty(x / limit - 1.0)
+        return x <= limit, nan, limit_penalty(x / limit - 1.0)
     if kind == "lower_limit":
         limit = overrides.get(constraint.name, spec["value"])
-        return x >= limit, nan, _limit_penalty(1.0 - x / limit)
+        return x >= limit, nan, limit_penalty(1.0 - x / limit)
     if kind == "range":
         factor = _mass_scaled_limit(dict(spec, value=1.0), values)  # the same scaling as upper limits
         lo, hi = spec["lo"] * factor, spec["hi"] * factor
         width = hi - lo
-        return (x >= lo) & (x <= hi), nan, _limit_penalty((lo - x) / width) + _limit_penalty((x - hi) / width)
+        return (x >= lo) & (x <= hi), nan, limit_penalty((lo - x) / width) + limit_penalty((x - hi) / width)
     if kind == "mass_dependent_upper_limit":
         limit = _interpolated_limit(spec, values)
-        return x <= limit, nan, _limit_penalty(x / limit - 1.0)
+        return x <= limit, nan, limit_penalty(x / limit - 1.0)
     raise ValueError(f"constraint {constraint.name}: unknown kind {kind!r}")
 
 
@@ -160,18 +162,13 @@ class ConstraintSet:
     def __init__(self, card: dict):
         self.constraints = enabled_constraints(card)
         self.n_sigma = card["constraints"]["n_sigma"]
-        self.overrides = self._mass_floor_overrides(card)
+        aliases = models.get(card["model"]).constraint_aliases
+        self.overrides = {name: card["constraints"][key] for key, name in aliases.items() if key in card["constraints"]}
         enabled = {c.name for c in self.constraints}
         self.correlations = [
             c for c in measurement_set(card["measurements"]).get("correlation", [])
             if all(name in enabled for name in c["observables"])
         ]
-
-    @staticmethod
-    def _mass_floor_overrides(card) -> dict[str, Any]:
-        settings = card["constraints"]
-        mapping = {"mass_floor_R2": "bound_mass_r2", "mass_floor_S1": "bound_mass_s1"}
-        return {mapping[k]: settings[k] for k in mapping if k in settings}
 
     @property
     def names(self) -> list[str]:

@@ -28,17 +28,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from flavorscan.scanner import models
+from flavorscan.scanner.errors import StopRequested, UserError
 from flavorscan.scanner.pipeline import make_point_function, model_inputs
-
-
-def sampler(model_name: str):
-    if model_name == "lq":
-        from flavorscan.scanner.sampling import sample_lq
-
-        return sample_lq
-    from flavorscan.scanner.zprime_scan import sample_zprime
-
-    return sample_zprime
 
 
 class ScanEngine:
@@ -52,7 +44,7 @@ class ScanEngine:
         self.devices = list(devices or jax.local_devices())
         self.inputs = model_inputs(card)
         self.point_function = make_point_function(card, self.inputs)
-        self.sample = sampler(card["model"])
+        self.sample = models.get(card["model"]).sample
         self._sharding = NamedSharding(Mesh(np.array(self.devices), ("chunks",)), PartitionSpec("chunks"))
         # Per chunk two jitted programs, sampling and then everything else, dispatched to every device on its
         # own (asynchronously): every device runs the very same programs, so rows are bitwise identical for any
@@ -152,6 +144,22 @@ class ScanEngine:
             result[c] = ({name: value[mine] for name, value in rows.items()}, chunk_counts[position])
         return result
 
+    def warm_up(self, chunk_indices) -> None:
+        """Compile what a run uses before timing it: evaluate one step of chunks (the sampling and chunk
+        programs) and compile the compaction (gather) program for every power-of-two bucket it can be called
+        with."""
+        padded = list(chunk_indices) + [chunk_indices[-1]] * (len(self.devices) - len(chunk_indices))
+        columns = self._evaluate(padded)[0]
+        jax.block_until_ready(columns)
+        largest = len(self.devices) * self.chunk_size
+        bucket = 1
+        while True:
+            # the index dtype of evaluate_chunks (int64, or int32 with x64 off)
+            jax.block_until_ready(self._gather(columns, jnp.asarray(np.zeros(bucket, dtype=np.int64))))
+            if bucket >= largest:
+                break
+            bucket *= 2
+
     def planned_chunks(self, shard=(0, 1)) -> range:
         """The chunk indices of shard (I, N): I, I + N, I + 2N, ... (a lazy range: a scan may have 2^32 chunks)."""
         index, count = shard
@@ -164,7 +172,7 @@ class ScanEngine:
     def run(self, writer, shard=(0, 1), progress=None, stop=None) -> dict:
         """Evaluate every planned chunk not yet finished in the writer's directory; returns a summary.
         ``stop``: an object whose ``requested`` attribute, checked after every step, ends the run with a
-        KeyboardInterrupt (the chunks finished so far are in the writer).
+        StopRequested (the chunks finished so far are in the writer).
 
         Host memory does not depend on the number of chunks: the planned chunks are a lazy range and only
         the finished ones (the writer's manifest) are held as a set."""
@@ -185,7 +193,7 @@ class ScanEngine:
             if progress is not None:
                 progress.update(evaluated, todo_points, kept, time.perf_counter() - start)
             if stop is not None and stop.requested:
-                raise KeyboardInterrupt
+                raise StopRequested
         return {"chunks_skipped": len(done), "chunks_evaluated": chunks, "points_evaluated": evaluated,
                 "rows_kept": kept, "seconds": time.perf_counter() - start}
 
@@ -216,8 +224,6 @@ class Progress:
 def initialise_distributed() -> tuple[int, int]:
     """jax.distributed under SLURM (or explicit FLAVORSCAN_COORDINATOR / _NUM_PROCESSES / _PROCESS_ID):
     returns this process's shard (process index, process count)."""
-    from flavorscan.scanner.errors import UserError
-
     coordinator = os.environ.get("FLAVORSCAN_COORDINATOR")
     try:
         if coordinator:

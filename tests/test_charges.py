@@ -137,7 +137,7 @@ def brute_force_flags(row):
 def brute_force_catalog_flags(n_max):
     """(rows, brute-force flags of each row) for every set of the catalog with |X| <= n_max."""
     cols = charges.catalog(n_max).columns
-    rows = [tuple(int(cols[name][i]) for name in charges.CHARGE_COLUMNS) for i in range(cols["index"].size)]
+    rows = [tuple(int(cols[name][i]) for name in charges.CATALOG_CHARGE_COLUMNS) for i in range(cols["index"].size)]
     return rows, [brute_force_flags(row) for row in rows]
 
 
@@ -196,7 +196,7 @@ def test_counts_n10():
     assert counts["total"] == 276 - 1
     assert counts["muoquark"] == 273
     failing = {
-        tuple(int(cat.columns[c][i]) for c in charges.CHARGE_COLUMNS) for i in np.flatnonzero(~cat.columns["pass_13"])
+        tuple(int(cat.columns[c][i]) for c in charges.CATALOG_CHARGE_COLUMNS) for i in np.flatnonzero(~cat.columns["pass_13"])
     }
     # zprime.md §1: the two sets failing (13) are B - L and the nu_R-only set X_N = {1, -1, 0}
     assert failing == {(1, -3, -3, -3, -3, -3, -3, -3, -3, -3), (0, 0, 0, 0, 0, 0, 0, -1, 0, 1)}
@@ -211,7 +211,7 @@ def test_counts_n10():
 
 def test_catalog_order_and_benchmarks():
     cols = charges.catalog(10).columns
-    rows = np.stack([cols[c] for c in charges.CHARGE_COLUMNS], axis=1)
+    rows = np.stack([cols[c] for c in charges.CATALOG_CHARGE_COLUMNS], axis=1)
     assert all(tuple(a) < tuple(b) for a, b in zip(rows[:-1], rows[1:]))
     index = {tuple(int(x) for x in r): i for i, r in enumerate(rows)}
     lmu_ltau = index[(0, -1, 0, 1, -1, 0, 1, -1, 0, 1)]

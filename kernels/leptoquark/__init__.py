@@ -1,1 +1,36 @@
-"""S1 + R2 (+ xi) leptoquark model: flavour observables (Julio, Saad, Thapa 2022)."""
+"""S1 + R2 (+ xi) leptoquark model: every observable of one point (Julio, Saad, Thapa 2022).
+
+Params pytree of one point: ``fR``, ``fL``, ``yR``, ``yL`` (complex 3x3, rows u, c, t; columns e, mu, tau; see
+:mod:`flavorscan.kernels.names`), ``M_R2``, ``M_S1`` [GeV] and ``m0I0`` [GeV] (the overall scale of the
+neutrino mass matrix, letter Eq. 3). Inputs: :func:`flavorscan.kernels.constants.base_inputs`.
+
+The observables come in topic groups (one module each); :data:`GROUPS` lists them with their functions and
+:func:`leptoquark_observables` evaluates them all.
+"""
+
+from __future__ import annotations
+
+from flavorscan.kernels import neutrino
+from flavorscan.kernels.leptoquark import bctaunu, bounds, bsll, conversion, dipoles, neutral, zdecay
+
+GROUPS = (
+    (neutrino.OBSERVABLES, neutrino.neutrino_observables),
+    (dipoles.OBSERVABLES, dipoles.dipole_observables),
+    (conversion.OBSERVABLES, conversion.conversion_observables),
+    (zdecay.OBSERVABLES, zdecay.zdecay_observables),
+    (bsll.OBSERVABLES, bsll.bsll_observables),
+    (bctaunu.OBSERVABLES, bctaunu.bctaunu_observables),
+    (neutral.OBSERVABLES, neutral.neutral_observables),
+    (bounds.OBSERVABLES, bounds.bound_observables),
+)
+"""(observable records, function(params, inputs) -> {name: value}) per topic."""
+
+OBSERVABLES = tuple(o for group, _ in GROUPS for o in group)
+
+
+def leptoquark_observables(params, inputs) -> dict:
+    """Every leptoquark observable of one point, as {name: real scalar}."""
+    out = {}
+    for _, function in GROUPS:
+        out.update(function(params, inputs))
+    return out

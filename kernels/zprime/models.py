@@ -1,30 +1,25 @@
-"""Host-side model layer: named benchmarks and catalog entries → charges → the params pytree; Z' inputs.
+"""Z' charge sets as physics data -> the params pytree of one point; the Z' kernel inputs.
 
-Charge specifications (run-card ``charges``):
+Named benchmark charge sets (GSSTZ section 3.5; zprime.md section 2):
 
-- ``"Lmu-Ltau"``: X_L = X_E = (0, 1, -1), X_N = (1, -1, 0), X_q = 0 (the only model allowing ε = "loop").
+- ``"Lmu-Ltau"``: X_L = X_E = (0, 1, -1), X_N = (1, -1, 0), X_q = 0 (the only model allowing loop-induced ε).
 - ``"B-3Lmu"``: X_q = 1/3, X_L2 = X_E2 = X_N2 = -3, rest 0.
 - ``"Le-Lmu"``: X_L = X_E = X_N = (1, -1, 0), X_q = 0 (the electron coupling cancels at ε = g_X/e).
 - ``"B3-3Lmu"``: third-family quark variant of B - 3L_μ: X_q per family (0, 0, 1) (X_q12 = 0, X_q3 = 3 X_q
   with X_q = 1/3), leptons as B - 3L_μ. (Its S3 muoquark would have a Q3 Q3 diquark coupling, see
-  kernels.charges.)
-- ``"catalog:<index>"``: set ``index`` (from 0) of the N = 10 catalog in the order of kernels.charges, in its
-  integer normalisation. Families: the muon (slot 1) is the set's default muon assignment (first entry of
-  ``muon_choices``); the remaining L charges go to e and τ in ascending order, likewise E; in the vector
-  category the two are paired by value (X_L_i = X_E_i). X_N ascending.
-- a table ``{q = ..., L = [...], E = [...], N = [...]}``: q a number (universal) or three numbers (per quark
-  family), lepton charges per family (e, μ, τ). It must satisfy the six anomaly conditions (zprime.md §1)
-  with X_Q = X_U = X_D per family and X_H = 0.
+  :mod:`flavorscan.kernels.charges`.)
 
-Errors are ValueError with a one-line message naming the offending key (the card layer turns them into
+A catalog set (:func:`charges_from_catalog`) is taken in its integer normalisation. Families: the muon (slot 1)
+is the set's default muon assignment (first entry of ``muon_choices``); the remaining L charges go to e and τ
+in ascending order, likewise E; X_N ascending.
+
+Errors are ValueError with a one-line message naming the offending quantity (the card layer turns them into
 user errors).
 """
 
 from __future__ import annotations
 
 import functools
-import numbers
-import re
 import sys
 from importlib import resources
 from typing import Mapping, NamedTuple
@@ -61,7 +56,6 @@ BENCHMARKS = {
     "B3-3Lmu": _charges((0.0, 0.0, 1.0), (0, -3, 0), (0, -3, 0), (0, -3, 0)),
 }
 CATALOG_MAX_CHARGE = 10
-_TABLE_KEYS = ("q", "L", "E", "N")
 
 
 def anomaly_sums(c: Charges) -> np.ndarray:
@@ -80,7 +74,8 @@ def anomaly_sums(c: Charges) -> np.ndarray:
     )
 
 
-def _from_catalog(index: int) -> Charges:
+def charges_from_catalog(index: int) -> Charges:
+    """The charges of catalog set ``index`` (module docstring for the family order)."""
     cat = charge_catalog.catalog(CATALOG_MAX_CHARGE)
     if not 0 <= index < len(cat.muon_choices):
         raise ValueError(f"charges: catalog index {index} out of range 0..{len(cat.muon_choices) - 1}")
@@ -100,55 +95,16 @@ def _from_catalog(index: int) -> Charges:
     return _charges(cols["X_q"][index], families(lep, mu_l), families(e, mu_e), n)
 
 
-def _from_table(table: Mapping) -> Charges:
-    unknown = sorted(set(table) - set(_TABLE_KEYS))
-    if unknown:
-        raise ValueError(f"charges.{unknown[0]}: unknown key (expected {', '.join(_TABLE_KEYS)})")
-    missing = [k for k in _TABLE_KEYS if k not in table]
-    if missing:
-        raise ValueError(f"charges.{missing[0]}: missing")
-    for key in _TABLE_KEYS:
-        value = np.asarray(table[key], dtype=object)
-        shapes = ((), (3,)) if key == "q" else ((3,),)
-        if value.shape not in shapes or not all(
-            isinstance(x, numbers.Real) and not isinstance(x, bool) and np.isfinite(x) for x in value.ravel()
-        ):
-            raise ValueError(f"charges.{key}: must be {'a number or ' if key == 'q' else ''}three numbers")
-    c = _charges(table["q"], table["L"], table["E"], table["N"])
-    sums = anomaly_sums(c)
-    scale = max(1.0, max(float(np.max(np.abs(x))) for x in c)) ** 3
-    if np.any(np.abs(sums) > 1e-9 * scale):
-        names = ("SU(3)^2 X", "SU(2)^2 X", "Y^2 X", "Y X^2", "X^3", "grav^2 X")
-        bad = names[int(np.argmax(np.abs(sums) > 1e-9 * scale))]
-        raise ValueError(f"charges: the table is not anomaly free ({bad} = {sums[names.index(bad)]:g})")
-    return c
-
-
-def resolve_charges(spec) -> Charges:
-    """Charges of a run-card ``charges`` value (module docstring)."""
-    if isinstance(spec, Mapping):
-        return _from_table(spec)
-    if isinstance(spec, str):
-        if spec in BENCHMARKS:
-            return BENCHMARKS[spec]
-        match = re.fullmatch(r"catalog:(\d+)", spec)
-        if match:
-            return _from_catalog(int(match.group(1)))
-    raise ValueError(
-        f"charges: unknown model {spec!r} (choose {', '.join(BENCHMARKS)}, catalog:<index> or a table {{q, L, E, N}})"
-    )
-
-
 def is_lmu_ltau(c: Charges) -> bool:
     """Exactly the L_μ - L_τ charges of the ε(q²) loop formula (ν_R charges are irrelevant to it)."""
     lmu_ltau = BENCHMARKS["Lmu-Ltau"]
     return bool(np.all(c.q == 0) and np.array_equal(c.L, lmu_ltau.L) and np.array_equal(c.E, lmu_ltau.E))
 
 
-def make_params(charges, g_X, m_Zp, epsilon=0.0, g_bs_L=0.0, g_bs_R=0.0) -> dict:
-    """The params pytree of kernels.zprime for one point. ``charges`` is a spec or :class:`Charges`;
-    ``epsilon`` a number or ``"loop"`` (L_μ - L_τ only)."""
-    c = charges if isinstance(charges, Charges) else resolve_charges(charges)
+def make_params(charges: Charges, g_X, m_Zp, epsilon=0.0, g_bs_L=0.0, g_bs_R=0.0) -> dict:
+    """The params pytree of :mod:`flavorscan.kernels.zprime` for one point; ``epsilon`` a number or
+    ``"loop"`` (loop-induced kinetic mixing, L_μ - L_τ only)."""
+    c = charges
     if isinstance(epsilon, str):
         if epsilon != "loop":
             raise ValueError(f'epsilon: must be a number or "loop", got {epsilon!r}')

@@ -9,6 +9,7 @@ def require_float64(command: str) -> None:
     """Stored results are float64 (their int64 point_id too): refuse to write them with JAX's x64 mode off."""
     import jax
 
+    import flavorscan.kernels  # noqa: F401  (sets the x64 mode from FLAVORSCAN_X64)
     from flavorscan.scanner.errors import UserError
 
     if not jax.config.jax_enable_x64:

@@ -1,12 +1,13 @@
-"""``flavorscan bench --model lq|zprime|lq-yield --n N [--json] [--chunk-size C] [--dtype D] [--repeat R]``.
+"""``flavorscan bench --model NAME [--n N] [--json] [--chunk-size C] [--dtype D] [--repeat R] ...``.
 
-Prints {"model", "n", "dtype", "device", "compile_seconds", "seconds", "evals_per_s", ...} (interface.md)
-for the full pipeline, compile excluded; the benchmark itself is :mod:`scanner.bench`.
+NAME is a registered model (the throughput of its fixed benchmark card: {"model", "n", "dtype", "device",
+"compile_seconds", "seconds", "evals_per_s", ...}, docs/interface.md) or a benchmark a model adds (e.g.
+``lq-yield``); the benchmarks themselves are :mod:`flavorscan.scanner.bench`.
 
-float32: JAX's 64-bit mode is a process-wide switch set when ``scanner`` is imported (FLAVORSCAN_X64). When
-the requested dtype differs from the mode of this process, the command re-runs itself in a child process
-with FLAVORSCAN_X64 set accordingly and relays its output and exit status; the child then checks that the
-computed columns really have the requested dtype.
+float32: JAX's 64-bit mode is a process-wide switch set when :mod:`flavorscan.kernels` is imported
+(FLAVORSCAN_X64). When the requested dtype differs from the mode of this process, the command re-runs itself
+in a child process with FLAVORSCAN_X64 set accordingly and relays its output and exit status; the child then
+checks that the computed columns really have the requested dtype.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ import subprocess
 import sys
 
 CHILD_MARK = "FLAVORSCAN_BENCH_CHILD"
+OPTIONAL = {"card": "--card", "seconds_budget": "--seconds-budget", "breakdown": "--breakdown"}
 
 
 def register(subparsers):
     parser = subparsers.add_parser("bench", help="time the full scan pipeline (compile excluded)")
-    parser.add_argument("--model", required=True, choices=("lq", "zprime", "lq-yield"),
-                        help="lq: the fixed LQ work of interface.md; zprime; lq-yield: viable points/s, random vs refined")
-    parser.add_argument("--n", type=int, default=None, help="points to evaluate (default 65536; lq-yield: the card's [scan] n, 1048576 for the default card)")
+    parser.add_argument("--model", required=True,
+                        help="a model (lq, zprime: throughput of its fixed work) or a model's benchmark "
+                             "(lq-yield: viable points/s, random vs refined)")
+    parser.add_argument("--n", type=int, default=None, help="points to evaluate (default 65536; lq-yield: the card's [scan] n)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--chunk-size", type=int, default=None, help="points per chunk (default min(n, 4096) on a CPU, min(n, 2**20) on a GPU)")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
@@ -32,13 +35,13 @@ def register(subparsers):
     parser.add_argument("--repeat", type=int, default=1, help="timed passes over the n points; the fastest is reported")
     parser.add_argument("--seed", type=int, default=0, help="scan seed of the bench card")
     parser.add_argument("--breakdown", action="store_true",
-                        help="lq only: time each pipeline stage on one chunk instead (profiling aid)")
-    parser.add_argument("--card", default=None, help="lq-yield only: a run card with a [scan] (default: runs/yield_lq_paper2022.toml, built in)")
-    parser.add_argument("--seconds-budget", type=float, default=None, help="lq-yield only: cap on each phase [s]")
+                        help="throughput benchmarks: time each pipeline stage on one chunk instead (profiling aid)")
+    parser.add_argument("--card", default=None, help="a benchmark that takes a card (lq-yield): a run card with a [scan]")
+    parser.add_argument("--seconds-budget", type=float, default=None, help="lq-yield: cap on each phase [s]")
     parser.set_defaults(handler=run)
 
 
-def _check(args) -> None:
+def _check(args, benchmark) -> None:
     from flavorscan.scanner.errors import UserError
 
     if args.n is not None and args.n < 1:
@@ -49,12 +52,11 @@ def _check(args) -> None:
         raise UserError(f"--repeat: must be >= 1, got {args.repeat}")
     if args.seed < 0:
         raise UserError(f"--seed: must be >= 0, got {args.seed}")
-    if args.breakdown and args.model != "lq":
-        raise UserError("--breakdown: only with --model lq")
-    if args.card is not None and args.model != "lq-yield":
-        raise UserError("--card: only with --model lq-yield (the lq benchmark's work is fixed)")
-    if args.seconds_budget is not None and (args.model != "lq-yield" or not args.seconds_budget > 0):
-        raise UserError("--seconds-budget: a positive number, only with --model lq-yield")
+    for option, flag in OPTIONAL.items():
+        if getattr(args, option) not in (None, False) and option not in benchmark.options_used:
+            raise UserError(f"{flag}: not an option of --model {args.model}")
+    if args.seconds_budget is not None and not args.seconds_budget > 0:
+        raise UserError("--seconds-budget: must be a positive number")
 
 
 def _child_argv(args) -> list[str]:
@@ -103,38 +105,26 @@ def _json_safe(value):
 
 
 def run(args) -> int:
-    _check(args)
     import warnings
 
     import jax
 
     import flavorscan.kernels  # noqa: F401  (sets the x64 mode from FLAVORSCAN_X64)
     from flavorscan.scanner import bench
+    from flavorscan.scanner.cardkeys import did_you_mean
+    from flavorscan.scanner.errors import UserError
 
+    available = bench.benchmarks()
+    if args.model not in available:
+        raise UserError(f"--model: unknown benchmark {args.model!r}{did_you_mean(args.model, available)}")
+    benchmark = available[args.model]
+    _check(args, benchmark)
     want_x64 = args.dtype == "float64"
     if bool(jax.config.jax_enable_x64) != want_x64:
         return _rerun(args, want_x64)
     if not want_x64:  # int64 requests of the engine become int32 without x64: expected, not news
         warnings.filterwarnings("ignore", message="Explicitly requested dtype")
-
-    if args.model == "lq-yield":
-        from flavorscan.scanner.config import load_card
-        from flavorscan.scanner.errors import UserError
-
-        card = load_card(args.card) if args.card else None
-        if card is not None and (card["model"] != "lq" or "scan" not in card):
-            raise UserError(f"--card {args.card}: lq-yield needs a leptoquark card with a [scan] table")
-        result = bench.bench_yield(args.n, card, args.chunk_size, args.seconds_budget)
-    else:
-        n = args.n or 65536
-        if args.model == "lq":
-            card = bench.lq_bench_card(n, args.chunk_size, args.seed)
-        else:
-            card = bench.zprime_bench_card(n, args.chunk_size, args.seed)
-        if args.breakdown:
-            result = bench.stage_breakdown(card, repeat=args.repeat)
-        else:
-            result = bench.run_bench(card, args.model, repeat=args.repeat, dtype=args.dtype)
+    result = benchmark.run(args)
     if args.json:
         print(json.dumps(_json_safe(result)))
     else:

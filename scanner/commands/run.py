@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import signal
 import sys
 
 
@@ -27,82 +25,23 @@ def register(subparsers):
     parser.set_defaults(handler=run)
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    from flavorscan.scanner.errors import UserError
-
-    match = re.fullmatch(r"(\d+)/(\d+)", text or "")
-    if not match or int(match.group(2)) < 1 or int(match.group(1)) >= int(match.group(2)):
-        raise UserError(f"--shard: expected I/N with 0 <= I < N, got {text!r}")
-    return int(match.group(1)), int(match.group(2))
-
-
-class StopRequest:
-    """Ctrl-C (SIGINT) and SIGTERM (scancel, a SLURM time limit) while the scan runs: the first one asks the
-    engine to stop after the current step, so the writer then writes every chunk it has buffered and the
-    command exits with status 130; a second one interrupts at once. (A KeyboardInterrupt raised straight
-    from the signal can land in a JAX garbage-collection callback, where Python prints and drops it.)"""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self):
-        self.requested = False
-        self._previous = {}
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self):
-        self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
-        return self
-
-    def __exit__(self, *exc):
-        for s, handler in self._previous.items():
-            signal.signal(s, handler)
-
-
 def run(args) -> int:
     from flavorscan.scanner.commands import require_float64
     from flavorscan.scanner.config import load_card
     from flavorscan.scanner.errors import UserError
+    from flavorscan.scanner.scan import StopRequest, parse_shard, run_scan, with_overrides
 
     require_float64("run")
-
-    card = load_card(args.card)
-    if "scan" not in card:
-        raise UserError(f"{args.card}: has no [scan] table (flavorscan point evaluates a [point])")
-    if args.n is not None:
-        # The chunk size stays the card's, so --n N evaluates exactly the first N points of the card's scan.
-        from flavorscan.scanner.sampling import check_scan_size
-
-        if args.n < 1:
-            raise UserError(f"--n: must be >= 1, got {args.n}")
-        check_scan_size(args.n, card["scan"]["chunk_size"], "--n")
-        card["scan"]["n"] = args.n
-    if args.seed is not None:
-        if not 0 <= args.seed < 2**63:
-            raise UserError(f"--seed: must be in [0, 2^63), got {args.seed}")
-        card["scan"]["seed"] = args.seed
     if args.distributed and args.shard:
         raise UserError("--shard and --distributed exclude each other (the distributed runtime assigns shards)")
+    shard = parse_shard(args.shard) if args.shard else (0, 1)
+    card = with_overrides(load_card(args.card), n=args.n, seed=args.seed)
+    if args.distributed:
+        from flavorscan.scanner.engine import initialise_distributed
 
-    from flavorscan.scanner.engine import Progress, ScanEngine, initialise_distributed
-    from flavorscan.scanner.provenance import provenance
-    from flavorscan.scanner.store import RunWriter
-
-    shard = initialise_distributed() if args.distributed else parse_shard(args.shard) if args.shard else (0, 1)
-    engine = ScanEngine(card)
-    info = dict(provenance(), seed=card["scan"]["seed"], measurements=card["measurements"],
-                approximate_constraints=engine.point_function.constraints.approximate)
-    planned = len(engine.planned_chunks(shard))
-    progress = Progress(enabled=False if args.quiet else None)
-    if args.segment_rows < 1 or not args.segment_seconds > 0:
-        raise UserError("--segment-rows and --segment-seconds must be positive")
-    with RunWriter(args.out, card, info, shard=shard, restart=args.restart, planned_chunks=engine.n_chunks,
-                   rows_per_segment=args.segment_rows, seconds_per_segment=args.segment_seconds) as writer:
-        with StopRequest() as stop:
-            summary = engine.run(writer, shard=shard, progress=progress, stop=stop)
-    summary.update(out=str(args.out), shard=f"{shard[0]}/{shard[1]}", chunks_planned=planned)
+        shard = initialise_distributed()
+    with StopRequest() as stop:
+        summary = run_scan(card, args.out, shard=shard, restart=args.restart, progress=not args.quiet,
+                           segment_rows=args.segment_rows, segment_seconds=args.segment_seconds, stop=stop)
     print(json.dumps(summary), file=sys.stdout)
     return 0

@@ -66,17 +66,24 @@ class Presets(NamedTuple):
 class Parametrisation(NamedTuple):
     """How refinement and fits move a point: unconstrained variables u <-> params.
 
-    ``encode(params, settings) -> (u, fixed, mask)`` on the host (numpy, batch axis first): ``u`` the
-    variables, ``fixed`` what decoding needs (start values), ``mask`` the pytree of ``u`` with True where a
-    variable is free. ``decode(u, fixed) -> params`` is traced (one point). ``penalty(u, fixed, settings)`` is
-    an extra traced loss term (e.g. perturbativity of free couplings; 0 if none). ``perturb(u, fixed, mask,
-    rng, settings)`` returns random starts around ``u`` (host, numpy Generator) for ``fit``.
-    ``free_names`` is the vocabulary of [refine] free (validated by the card layer)."""
+    - ``encode(params, settings) -> (u, fixed, mask)`` on the host (numpy, batch axis first): ``u`` the
+      variables (a dict of arrays), ``fixed`` what decoding needs (start values), ``mask`` the pytree of ``u``
+      with True where a variable is free (the [refine] ``free`` setting; nothing of a non-finite start).
+    - ``decode(u, fixed, mask) -> params`` of one point (traced); a variable that is not free decodes to its
+      start value bit for bit.
+    - ``penalty(u, fixed, mask, settings)``: an extra traced loss term (e.g. perturbativity of free
+      couplings), 0 if the model has none.
+    - ``perturb(u, fixed, mask, rng, count, settings) -> u`` of ``count`` random starts around one encoded
+      point (host, numpy Generator), for ``fit``.
+    - ``check_point(point, settings)``: raise UserError if the [refine] settings cannot apply to a [point].
+    - ``free_names``: the vocabulary of [refine] ``free``.
+    """
 
     encode: Callable
     decode: Callable
     penalty: Callable
     perturb: Callable
+    check_point: Callable
     free_names: frozenset
 
 
@@ -86,7 +93,10 @@ class ModelSpec(NamedTuple):
     name: str
     description: str
     parameters: tuple
-    """Observable records (name, unit, description) of the stored parameter columns."""
+    """Observable records (name, unit, description) of the parameter columns every row of the model has."""
+    stored_parameters: Callable[[dict], tuple]
+    """The parameter columns (Observable records) the rows of a given resolved card hold: ``parameters``
+    plus whatever that card's sampler adds (e.g. the angles and masses of a leptoquark I0 scan)."""
     observables: tuple
     """Observable records of every observable (the kernels' output names)."""
     point_keys: tuple[CardKey, ...]
@@ -95,8 +105,10 @@ class ModelSpec(NamedTuple):
     """Validated [point] table with defaults filled in (UserError naming the key otherwise)."""
     scan_keys: tuple[CardKey, ...]
     """The model's own [scan] keys (the engine's keys n, chunk_size, seed, keep, best_per_chunk are generic)."""
-    resolve_scan: Callable[[dict, dict], dict]
-    """(raw [scan] table, resolved engine keys) -> the model's resolved [scan] keys (n may be defaulted)."""
+    resolve_scan: Callable[[dict], dict]
+    """raw [scan] table -> the model's resolved [scan] keys (it must accept the engine keys of
+    :data:`flavorscan.scanner.sampling.ENGINE_KEYS` too). A scan with a natural size (a grid) returns it as
+    ``grid_size``: a [scan] without ``n`` then gets n = grid_size."""
     inputs: Callable[[dict], dict]
     """The kernels' inputs pytree (numpy leaves) of a resolved card."""
     point_params: Callable[[dict, dict], dict]
@@ -112,3 +124,6 @@ class ModelSpec(NamedTuple):
     parametrisation: Callable[[dict], Parametrisation]
     """The refinement parametrisation for a resolved card."""
     presets: Presets
+    constraint_aliases: Mapping[str, str] = {}
+    """Extra [constraints] keys of this model, each setting the value of one limit constraint (e.g. the
+    leptoquark ``mass_floor_R2`` sets ``bound_mass_r2``)."""

@@ -1,0 +1,56 @@
+"""Reading files that may be hostile: only regular files, sizes bounded before reading, no hang on a FIFO.
+
+A path is opened with ``O_NONBLOCK`` (a FIFO then opens at once instead of waiting for a writer) and, where
+asked, ``O_NOFOLLOW`` (a symbolic link is refused); what was opened is checked with ``fstat`` to be a regular
+file no larger than the bound before a byte is read. Every failure is a one-line
+:class:`~flavorscan.scanner.errors.UserError`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from flavorscan.scanner.errors import UserError
+
+
+def read_regular_file(path, max_bytes: int, what: str = "file", follow_symlinks: bool = True) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; anything else is a one-line UserError."""
+    path = Path(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, expected a {what}") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UserError(f"{path}: is a symbolic link (a {what} must be a regular file)") from None
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise UserError(f"{path}: is a directory, expected a {what}")
+        if not stat.S_ISREG(info.st_mode):
+            raise UserError(f"{path}: not a regular file (a {what} must be one)")
+        if info.st_size > max_bytes:
+            raise UserError(f"{path}: {info.st_size} bytes, more than the {max_bytes} a {what} may have")
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > max_bytes:  # the file grew while being read
+                raise UserError(f"{path}: more than the {max_bytes} bytes a {what} may have")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    finally:
+        os.close(fd)

@@ -1,0 +1,103 @@
+"""Run a card's [scan] into a run directory (``flavorscan run``, the Python API's ``run_scan``).
+
+Signals: SIGINT (Ctrl-C) and SIGTERM (scancel, a SLURM time limit) while the scan runs ask the engine to stop
+after the current step; the writer then writes every chunk it has buffered and the run ends with
+:class:`StopRequested` (the command exits with status 130); a second signal interrupts at once.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+
+from flavorscan.scanner.errors import StopRequested, UserError
+
+
+class StopRequest:
+    """Installs the SIGINT/SIGTERM handlers of a run for the duration of a ``with`` block: the first signal
+    sets ``requested``, a second one raises KeyboardInterrupt at once. (A KeyboardInterrupt raised straight
+    from the signal can land in a JAX garbage-collection callback, where Python prints and drops it.)"""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc):
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d{1,9})/(\d{1,9})", text or "")
+    if not match or int(match.group(2)) < 1 or int(match.group(1)) >= int(match.group(2)):
+        raise UserError(f"--shard: expected I/N with 0 <= I < N, got {text[:40]!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def with_overrides(card: dict, n: int | None = None, seed: int | None = None) -> dict:
+    """The card with its [scan] n and seed replaced (the chunk size stays the card's, so n = N evaluates
+    exactly the first N points of the card's scan)."""
+    from flavorscan.scanner.sampling import check_scan_size
+
+    if "scan" not in card:
+        raise UserError("the card has no [scan] table (flavorscan point evaluates a [point])")
+    scan = dict(card["scan"])
+    if n is not None:
+        if n < 1:
+            raise UserError(f"--n: must be >= 1, got {n}")
+        check_scan_size(n, scan["chunk_size"], "--n")
+        scan["n"] = n
+    if seed is not None:
+        if not 0 <= seed < 2**63:
+            raise UserError(f"--seed: must be in [0, 2^63), got {seed}")
+        scan["seed"] = seed
+    return dict(card, scan=scan)
+
+
+def run_scan(card: dict, out, *, shard=(0, 1), restart: bool = False, progress: bool = False,
+             segment_rows: int | None = None, segment_seconds: float | None = None, stop=None) -> dict:
+    """Evaluate the card's [scan] (the chunks of ``shard``) into the run directory ``out``, resuming what is
+    there. Returns the summary {"chunks_skipped", "chunks_evaluated", "points_evaluated", "rows_kept",
+    "seconds", "out", "shard", "chunks_planned"}.
+
+    Args:
+        card: a resolved card with a [scan] table.
+        out: run directory (created; resumed if it holds this card's run; refused if it holds another).
+        shard: (index, count): evaluate chunks c with c % count == index.
+        restart: discard the directory's previous results.
+        progress: a self-overwriting progress line on stderr when it is a terminal.
+        segment_rows, segment_seconds: when the writer closes a segment file (defaults of the store).
+        stop: an object whose ``requested`` attribute ends the run after the current step (StopRequest).
+    """
+    from flavorscan.scanner import store
+    from flavorscan.scanner.engine import Progress, ScanEngine
+    from flavorscan.scanner.provenance import provenance
+
+    if "scan" not in card:
+        raise UserError("the card has no [scan] table (flavorscan point evaluates a [point])")
+    segment_rows = store.DEFAULT_ROWS_PER_SEGMENT if segment_rows is None else segment_rows
+    segment_seconds = store.DEFAULT_SECONDS_PER_SEGMENT if segment_seconds is None else segment_seconds
+    if segment_rows < 1 or not segment_seconds > 0:
+        raise UserError("--segment-rows and --segment-seconds must be positive")
+    engine = ScanEngine(card)
+    info = dict(provenance(), seed=card["scan"]["seed"], measurements=card["measurements"],
+                approximate_constraints=engine.point_function.constraints.approximate)
+    planned = len(engine.planned_chunks(shard))
+    with store.RunWriter(out, card, info, shard=shard, restart=restart, planned_chunks=engine.n_chunks,
+                         rows_per_segment=segment_rows, seconds_per_segment=segment_seconds) as writer:
+        summary = engine.run(writer, shard=shard, progress=Progress(enabled=None if progress else False), stop=stop)
+    if stop is not None and stop.requested:  # a signal during the final segment write: written, now stop
+        raise StopRequested
+    summary.update(out=str(out), shard=f"{shard[0]}/{shard[1]}", chunks_planned=planned)
+    return summary
