@@ -80,11 +80,12 @@ def resolve_scan(section: dict, spec) -> dict:
     """[scan]: the engine keys (n defaults to the model's grid size, if it has one) and the model's keys."""
     from flavorscan.scanner.sampling import resolve_engine_keys
 
+    if "n" in section:  # the engine keys first, so that their errors come first
+        scan = resolve_engine_keys(section)
+        scan.update(spec.resolve_scan(section))
+        return scan
     model_keys = spec.resolve_scan(section)
-    raw = dict(section)
-    if "n" not in raw and "grid_size" in model_keys:
-        raw["n"] = model_keys["grid_size"]
-    scan = resolve_engine_keys(raw)
+    scan = resolve_engine_keys(dict(section, n=model_keys["grid_size"]) if "grid_size" in model_keys else section)
     scan.update(model_keys)
     return scan
 

@@ -21,6 +21,29 @@ def point_params(card: dict, inputs: dict) -> dict:
     return models.get(card["model"]).point_params(card["point"], inputs)
 
 
+def physics_key(card: dict) -> str:
+    """What a card's compiled point function depends on, as a string: the model, measurement set and
+    constraints, the kernels' inputs (a digest), the [scan] keys other than the engine's and which [point]
+    keys are given. Point values and engine keys are data: cards that differ only in those share kernels."""
+    import hashlib
+
+    import numpy as np
+
+    from flavorscan.scanner.sampling import ENGINE_KEYS
+    from flavorscan.scanner.store.format import canonical_json
+
+    digest = hashlib.sha256()
+    for name, value in sorted(model_inputs(card).items()):
+        digest.update(name.encode() + np.ascontiguousarray(value).tobytes())
+    engine = {k.name for k in ENGINE_KEYS}
+    return canonical_json({
+        **{k: card[k] for k in ("model", "measurements", "constraints")},
+        "inputs": digest.hexdigest(),
+        "scan": {k: v for k, v in card.get("scan", {}).items() if k not in engine},
+        "point": sorted(card.get("point", {})),
+    })
+
+
 def make_point_function(card: dict, inputs: dict):
     """params -> {column: scalar} for one point (parameters, observables, constraints); traced.
 

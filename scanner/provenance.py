@@ -39,10 +39,10 @@ def provenance() -> dict:
     import jax
     import jaxlib
 
-    import flavorscan
+    from flavorscan.version import __version__
 
     return {
-        "flavorscan_version": flavorscan.__version__,
+        "flavorscan_version": __version__,
         "git_commit": git_commit(),
         "jax_version": jax.__version__,
         "jaxlib_version": jaxlib.__version__,

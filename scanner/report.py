@@ -2,10 +2,12 @@
 and ``summary.json`` (the :func:`scanner.store.info` summary).
 
 Sections: provenance (card, versions, devices, seed), counts, pass fractions per constraint, the best
-points (lowest ``chi2_total``), the standard plots of the model (constraint summary, the model's preset,
-1D profiles of the varying masses and couplings, observable planes coloured by the first failing
-constraint) and a corner plot of the viable points' varying parameters. A figure that cannot be drawn for
-this run (e.g. no viable points) is replaced by a one-line note; the report itself still succeeds.
+points (lowest ``chi2_total``), the figures (constraint summary, one per plot preset of the run's model,
+1D profiles of the model's ``profile_columns`` that vary, the model's ``report_planes`` coloured by the
+first failing constraint) and a corner plot of the viable points' varying parameters. What is model
+specific comes from the model's presets (:class:`flavorscan.scanner.models.spec.Presets`). A figure that
+cannot be drawn for this run (e.g. no viable points) is replaced by a one-line note; the report itself
+still succeeds.
 """
 
 from __future__ import annotations
@@ -20,11 +22,9 @@ import numpy as np
 
 from flavorscan.scanner import plots
 from flavorscan.scanner.errors import UserError
+from flavorscan.scanner.provenance import PROVENANCE_KEYS
 
 FORMATS = ("html", "md")
-LQ_OBSERVABLE_PLANES = (("r_d", "r_dstar"), ("r_k", "r_kstar"), ("delta_a_mu", "delta_a_e"), ("dm21_sq", "s12_sq"))
-ZP_OBSERVABLE_PLANES = (("delta_a_mu", "trident_ratio"), ("delta_a_mu", "borexino_ratio"))
-PROFILE_CANDIDATES = ("M_R2", "M_S1", "m0I0", "m_Zp", "g_X", "epsilon")
 
 
 def _fmt(value) -> str:
@@ -183,12 +183,12 @@ def build_report(directory, out, *, fmt: str = "html", top: int = 10, corner_max
         doc.p(card["title"])
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     doc.p(f"Run: {data.path.resolve()}  ·  model: {data.model or 'unknown'}  ·  generated {now}")
+    if data.note:
+        doc.note(data.note)
 
     # -- provenance --------------------------------------------------------------------------------
     doc.h(2, "Provenance")
     prov = dict(summary.get("provenance") or {})
-    from flavorscan.scanner.store import PROVENANCE_KEYS
-
     keys = [k for k in PROVENANCE_KEYS if k in prov] + sorted(k for k in prov if k not in PROVENANCE_KEYS)
     rows = [[k, _fmt(prov[k])] for k in keys]
     rows.append(["card_hash", str(summary.get("card_hash", ""))])
@@ -226,7 +226,7 @@ def build_report(directory, out, *, fmt: str = "html", top: int = 10, corner_max
         why = f" No stored row passes {', '.join(never)}." if never else ""
         doc.note(f"No viable point: none of the {data.rows} stored rows passes every enabled constraint."
                  f"{why} The best-points table lists the lowest-χ² rows instead, and the figures of viable "
-                 "points (coupling planes, corner plot) are left out.")
+                 "points (e.g. the corner plot) are left out.")
     if summary.get("viable_fraction") == 1.0 and not points:
         doc.note("Every stored row is viable: this run probably keeps viable rows only, so fractions over "
                  "stored rows say nothing about how often constraints fail.")
@@ -281,19 +281,15 @@ def build_report(directory, out, *, fmt: str = "html", top: int = 10, corner_max
 
     add("constraints.png", "Constraints", "Pass fraction per constraint and how often each is the first to fail (card order).",
         lambda p: plots.constraint_summary(data, p, dpi=dpi))
-    if data.model == "zprime" or (data.has("m_Zp") and data.has("g_X")):
-        add("zprime.png", "Z′ exclusion plot", "(m_Z′, g_X): each constraint's excluded region (bins where no stored point passes), "
-            "the Δa_μ band and the viable points.", lambda p: plots.zprime(data, p, dpi=dpi))
-    if data.model == "lq":
-        add("lq_couplings.png", "Coupling planes", "|coupling| planes of the viable points, coloured by chi2_total.",
-            lambda p: plots.lq_couplings(data, p, dpi=dpi))
-    profile_cols = [c for c in PROFILE_CANDIDATES if data.has(c)]
+    for preset in data.presets.plots:
+        add(f"{preset.name.replace('-', '_')}.png", preset.name, preset.report_caption or preset.description,
+            lambda p, name=preset.name: plots.draw_preset(data, name, p, dpi=dpi))
+    profile_cols = [c for c in data.presets.profile_columns if data.has(c)]
     profile_cols = data.varying(profile_cols) if profile_cols else []
     if profile_cols and "chi2_total" in data.columns:
         add("profiles.png", "Profile χ²", "1D profile χ²: min chi2_total per bin among rows passing every limit, relative to "
-            "the overall minimum (dashed: Δχ² = 1, 4).", lambda p: _profiles(data, profile_cols, p, dpi))
-    planes = LQ_OBSERVABLE_PLANES if data.model == "lq" else ZP_OBSERVABLE_PLANES
-    for x, y in planes:
+            "the overall minimum (dashed: Δχ² = 1, 4).", lambda p: plots.profiles(data, profile_cols, p, dpi=dpi))
+    for x, y in data.presets.report_planes:
         if data.has(x) and data.has(y) and len(data.varying([x, y])) == 2:
             add(f"obs_{x}_{y}.png", f"{x} vs {y}", f"{x} against {y}, coloured by the first failing constraint.",
                 lambda p, x=x, y=y: plots.scatter(data, x, y, p, color="constraint", dpi=dpi))
@@ -327,17 +323,3 @@ def build_report(directory, out, *, fmt: str = "html", top: int = 10, corner_max
     except OSError as exc:
         raise UserError(f"cannot write {index}: {exc.strerror or exc}") from None
     return index
-
-
-def _profiles(data: plots.RunData, columns, out, dpi):
-    n = len(columns)
-    ncol = min(3, n)
-    nrow = math.ceil(n / ncol)
-    fig = plots.new_figure(4.2 * ncol, 3.2 * nrow + 0.5)
-    axes = fig.subplots(nrow, ncol, squeeze=False)
-    for k, col in enumerate(columns):
-        plots.profile1d(data, col, None, ax=axes[k // ncol][k % ncol])
-    for k in range(n, nrow * ncol):
-        axes[k // ncol][k % ncol].set_visible(False)
-    fig.suptitle(plots._title(data, "1D profile χ² (rows passing every limit)"), fontsize=9)
-    return plots.save(fig, out, dpi)

@@ -48,6 +48,7 @@ import jax.numpy as jnp  # noqa: E402
 from flavorscan.kernels import constants  # noqa: E402
 from flavorscan.kernels import neutrino  # noqa: E402
 from flavorscan.kernels.leptoquark import bsll, neutral  # noqa: E402
+from flavorscan.kernels.names import COUPLINGS, LEPTONS, QUARKS  # noqa: E402
 from flavorscan.scanner import constraints as constraint_layer  # noqa: E402
 from flavorscan.scanner.config import resolve_card  # noqa: E402
 from flavorscan.scanner.constraints import ConstraintSet  # noqa: E402
@@ -194,9 +195,6 @@ MEASURED_DELTA_A_E = {
 # Evaluation through flavorscan
 # =============================================================================================================
 
-LEPTONS = ("e", "mu", "tau")
-QUARKS = ("u", "c", "t")
-COUPLINGS = ("fR", "fL", "yR", "yL")
 
 
 def _read_raw(relative: str) -> dict:
@@ -232,9 +230,9 @@ def evaluate(card: dict, params: dict | None = None) -> dict:
     program = _program(card["model"], json.dumps(card["constraints"], sort_keys=True))
     columns = program(params, inputs)[card["measurements"]]
     layer = ConstraintSet(card)
-    from flavorscan.kernels.observables import model as get_model
+    from flavorscan.scanner import models
 
-    physics = get_model(card["model"])
+    physics = models.get(card["model"])
     result = {
         "observables": {o.name: _scalar(columns[o.name]) for o in physics.observables},
         "constraints": {},
@@ -726,9 +724,9 @@ def build_report() -> Report:
                 "TX-II is a second, independent check of the whole chain.",
                 "",
             ]
-        from flavorscan.kernels.observables import model as get_model
+        from flavorscan.kernels.leptoquark import OBSERVABLES as LQ_OBSERVABLES
 
-        units = {o.name: o.unit for o in get_model("lq").observables}
+        units = {o.name: o.unit for o in LQ_OBSERVABLES}
         rows = []
         for name, value in obs.items():
             letter = letter_values.get(name)
@@ -1220,6 +1218,7 @@ def zprime_section(report: Report) -> list[str]:
     try:
         from flavorscan.kernels.zprime import make_params, zprime_inputs, zprime_observables
         from flavorscan.kernels.zprime.couplings import loop_epsilon
+        from flavorscan.scanner.models.zprime.card import resolve_charges
     except ImportError as exc:  # pragma: no cover
         return lines + [f"kernels.zprime is not available ({exc}); Z′ observables skipped.", ""]
 
@@ -1227,7 +1226,7 @@ def zprime_section(report: Report) -> list[str]:
     program = jax.jit(zprime_observables)
 
     def observe(g, m, eps="loop"):
-        return {k: _scalar(v) for k, v in program(make_params("Lmu-Ltau", g, m, eps), inputs).items()}
+        return {k: _scalar(v) for k, v in program(make_params(resolve_charges("Lmu-Ltau"), g, m, eps), inputs).items()}
 
     g, m = ZPRIME_BENCHMARK["g_X"], ZPRIME_BENCHMARK["m_Zp"]
     ob = observe(g, m)
@@ -1285,8 +1284,9 @@ def zprime_section(report: Report) -> list[str]:
         "",
     ]
     lines += zprime_benchmark_couplings(observe_point=lambda spec: {
-        k: _scalar(v) for k, v in program(make_params(spec, ZPRIME_REFERENCE["g_X"], ZPRIME_REFERENCE["m_Zp"], 0.0),
-                                          inputs).items()}, m_mu=m_mu, report=report)
+        k: _scalar(v) for k, v in program(make_params(resolve_charges(spec), ZPRIME_REFERENCE["g_X"],
+                                                      ZPRIME_REFERENCE["m_Zp"], 0.0), inputs).items()},
+        m_mu=m_mu, report=report)
     return lines
 
 
@@ -1297,8 +1297,7 @@ ZPRIME_BENCHMARK_MODELS = ("Lmu-Ltau", "B-3Lmu", "Le-Lmu", "B3-3Lmu")
 
 def _first_chiral_catalog_set() -> str:
     """catalog:<i> of the first catalog set whose muon has X_L2 != X_E2 (so g_A != 0)."""
-    from flavorscan.kernels.zprime.models import resolve_charges
-    from flavorscan.scanner.zprime_scan import catalog_labels
+    from flavorscan.scanner.models.zprime.card import catalog_labels, resolve_charges
 
     for label in catalog_labels():
         c = resolve_charges(label)
@@ -1312,7 +1311,7 @@ def zprime_benchmark_couplings(observe_point, m_mu: float, report: Report) -> li
     charge formulas of zprime.md §2 and a scipy quadrature of the one-loop integrals F_V, F_A (§3)."""
     from scipy import integrate
 
-    from flavorscan.kernels.zprime.models import resolve_charges
+    from flavorscan.scanner.models.zprime.card import resolve_charges
 
     g, m = ZPRIME_REFERENCE["g_X"], ZPRIME_REFERENCE["m_Zp"]
     z = (m / m_mu) ** 2

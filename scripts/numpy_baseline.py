@@ -43,15 +43,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flavorscan.kernels.constants import base_inputs, measurement_set  # noqa: E402  (numpy + tomllib only)
+from flavorscan.kernels.constants import base_inputs, measurement_set  # noqa: E402
+from flavorscan.kernels.names import COUPLINGS, LEPTONS, QUARKS  # noqa: E402
 
 MEASUREMENTS = "paper2022"
 NU_TERM_SIGNS = (1.0, -1.0, -1.0)
 N_C = 3.0
 E, MU, TAU = 0, 1, 2
-LEPTONS = ("e", "mu", "tau")
-QUARKS = ("u", "c", "t")
-COUPLINGS = ("fR", "fL", "yR", "yL")
 
 
 # ================================================================================================ sampling
@@ -642,11 +640,11 @@ def jax_points(n: int, seed: int = 0):
     import jax
 
     import flavorscan.kernels  # noqa: F401  (float64)
-    from flavorscan.scanner.bench import lq_bench_card
+    from flavorscan.scanner.bench.throughput import bench_card
+    from flavorscan.scanner.models.lq.sampling import sample as sample_lq
     from flavorscan.scanner.pipeline import make_point_function, model_inputs
-    from flavorscan.scanner.sampling import sample_lq
 
-    card = lq_bench_card(n, n, seed)
+    card = bench_card("lq", n, n, seed)
     params = jax.jit(lambda: sample_lq(card["scan"], 0, n))()
     point_function = make_point_function(card, model_inputs(card))
     columns = jax.jit(jax.vmap(point_function))(params)

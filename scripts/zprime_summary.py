@@ -27,7 +27,8 @@ if str(ROOT) not in sys.path:
 
 import flavorscan.kernels  # noqa: E402,F401  (float64)
 from flavorscan.scanner.errors import UserError  # noqa: E402
-from flavorscan.scanner.zprime_scan import CHARGE_COLUMNS, G2_CONSTRAINT, summarize  # noqa: E402
+from flavorscan.kernels.names import CHARGE_COLUMNS  # noqa: E402
+from flavorscan.scanner.models.zprime.summary import G2_CONSTRAINT, summarize  # noqa: E402
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -168,21 +168,24 @@ def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = No
     }
 
 
-def bench_yield(options, default_card: str) -> dict:
-    """The yield benchmark of the command line: ``options.card`` or the model package's built-in
-    ``default_card`` (a file in its cards/ folder), ``options.n`` random points (default: the card's n),
+def builtin_card(reference: str) -> dict:
+    """The resolved built-in card ``package/name.toml`` (a file in that package's cards/ folder)."""
+    from flavorscan.scanner.config import parse_toml, resolve_card
+
+    package, _, name = reference.rpartition("/")
+    return resolve_card(parse_toml((resources.files(package) / "cards" / name).read_bytes(), name), name)
+
+
+def bench_yield(options, model: str, default_card: str) -> dict:
+    """The yield benchmark of the command line: ``options.card`` (a card of ``model`` with a [scan]) or the
+    built-in ``default_card`` (:func:`builtin_card`), ``options.n`` random points (default: the card's n),
     ``options.chunk_size``, ``options.seconds_budget``."""
     from flavorscan.scanner.bench.environment import load_average, with_environment
-    from flavorscan.scanner.config import load_card, parse_toml, resolve_card
+    from flavorscan.scanner.config import load_card
 
-    if options.card:
-        card = load_card(options.card)
-    else:
-        package, _, name = default_card.rpartition("/")
-        text = (resources.files(package) / "cards" / name).read_bytes()
-        card = resolve_card(parse_toml(text, name), name)
-    if "scan" not in card:
-        raise UserError(f"--card {options.card}: the yield benchmark needs a card with a [scan] table")
+    card = load_card(options.card) if options.card else builtin_card(default_card)
+    if card["model"] != model or "scan" not in card:
+        raise UserError(f"--card {options.card}: {options.model} needs a {model} card with a [scan] table")
     if options.chunk_size is not None:
         card = dict(card, scan=dict(card["scan"], chunk_size=options.chunk_size))
     n = options.n if options.n is not None else card["scan"]["n"]

@@ -13,11 +13,13 @@ import sys
 
 
 def register(subparsers):
+    from flavorscan.scanner.refine.settings import OPTIMIZERS
+
     parser = subparsers.add_parser("refine", help="gradient refinement of a run's best candidates (optax)")
     parser.add_argument("directory", help="run directory written by flavorscan run (or discover)")
     parser.add_argument("--out", default=None, help="output run directory (default DIR/refined)")
     parser.add_argument("--steps", type=int, default=None, help="step budget per point (default: [refine] steps)")
-    parser.add_argument("--optimizer", default=None, help="optax optimizer (default: [refine]; docs/refinement.md)")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=None, help="optax optimizer (default: [refine])")
     parser.add_argument("--learning-rate", type=float, default=None, help="learning rate (default: [refine])")
     parser.add_argument("--all", action="store_true", help="refine every stored row, not only candidate rows")
     parser.add_argument("--restart", action="store_true", help="discard a previous refinement in the output directory")
@@ -25,17 +27,15 @@ def register(subparsers):
 
 
 def run(args) -> int:
-    from flavorscan.scanner.cardkeys import choice, integer
+    from flavorscan.scanner.cardkeys import integer
     from flavorscan.scanner.commands import require_float64
     from flavorscan.scanner.errors import UserError
     from flavorscan.scanner.refine.driver import refine_run
-    from flavorscan.scanner.refine.settings import MAX_STEPS, OPTIMIZERS
+    from flavorscan.scanner.refine.settings import MAX_STEPS
 
     require_float64("refine")
     if args.steps is not None:
         integer(args.steps, "--steps", lo=0, hi=MAX_STEPS)
-    if args.optimizer is not None:
-        choice(args.optimizer, "--optimizer", OPTIMIZERS)
     if args.learning_rate is not None and not args.learning_rate > 0:
         raise UserError(f"--learning-rate: must be > 0, got {args.learning_rate}")
     summary = refine_run(args.directory, args.out, steps=args.steps, optimizer=args.optimizer,

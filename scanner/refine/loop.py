@@ -119,7 +119,7 @@ class Refiner:
         self.constraint_names = self.point_function.constraints.names
         self.parametrisation = models.get(card["model"]).parametrisation(card)
         self.optimizer = make_optimizer(self.settings)
-        self._loop = jax.jit(self._refine_loop)
+        self.loop_kernel = jax.jit(self._refine_loop)
         # the column kernel depends only on the physics and max_coupling: one per column_key, shared by
         # refiners that differ in the optimizer or until settings (no second compilation)
         key = column_key(card, self.settings)
@@ -127,7 +127,7 @@ class Refiner:
             if len(_COLUMN_KERNELS) >= CACHE_SIZE:
                 _COLUMN_KERNELS.pop(next(iter(_COLUMN_KERNELS)))
             _COLUMN_KERNELS[key] = jax.jit(jax.vmap(self._point_columns))
-        self._columns = _COLUMN_KERNELS[key]
+        self.column_kernel = _COLUMN_KERNELS[key]
         self._value_and_grad = jax.jit(jax.vmap(jax.value_and_grad(self._loss_only)))
 
     def encode(self, params: dict, settings: dict | None = None):
@@ -314,10 +314,10 @@ class Refiner:
         parts = []
         for start, stop, index in batches(n, size):
             ub, fb, mb = take_rows((u, fixed, mask), index)
-            best_u, diag = self._loop(ub, fb, mb, np.int64(steps))
-            columns = self._columns(best_u, fb, mb)
+            best_u, diag = self.loop_kernel(ub, fb, mb, np.int64(steps))
+            columns = self.column_kernel(best_u, fb, mb)
             columns.update(diag)
-            columns["start_loss"] = self._columns(ub, fb, mb)["refine_loss"]
+            columns["start_loss"] = self.column_kernel(ub, fb, mb)["refine_loss"]
             columns = jax.device_get(columns)
             parts.append({k: np.asarray(v)[: stop - start] for k, v in columns.items()})
         out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
@@ -357,7 +357,7 @@ class Refiner:
         size = self.batch_size_for(n, settings)
         out = {name: [] for name in names}
         for start, stop, index in batches(n, size):
-            columns = self._columns(*take_rows((u, fixed, mask), index))
+            columns = self.column_kernel(*take_rows((u, fixed, mask), index))
             columns = jax.device_get({name: columns[name] for name in names})
             for name in names:
                 out[name].append(np.asarray(columns[name])[: stop - start])
@@ -371,24 +371,13 @@ _COLUMN_KERNELS: dict = {}
 
 
 def refiner_key(card: dict, settings: dict) -> str:
-    """What a Refiner's compiled kernels depend on: the physics of the card (model, measurement set,
-    constraints, the kernels' inputs, the [scan] keys other than the engine's, which of the [point] keys are
-    given) and the settings other than the step budget and the fit's random starts. Point values are data."""
-    import hashlib
+    """What a Refiner's compiled kernels depend on: the card's physics
+    (:func:`flavorscan.scanner.pipeline.physics_key`) and the settings other than the step budget and the
+    fit's random starts."""
+    from flavorscan.scanner.pipeline import physics_key
+    from flavorscan.scanner.store.format import canonical_json
 
-    from flavorscan.scanner.pipeline import model_inputs
-    from flavorscan.scanner.sampling import ENGINE_KEYS
-    from flavorscan.scanner.store import canonical_json
-
-    digest = hashlib.sha256()
-    for name, value in sorted(model_inputs(card).items()):
-        digest.update(name.encode() + np.ascontiguousarray(value).tobytes())
-    physics = {k: card[k] for k in ("model", "measurements", "constraints")}
-    physics["inputs"] = digest.hexdigest()
-    engine = {k.name for k in ENGINE_KEYS}
-    physics["scan"] = {k: v for k, v in card.get("scan", {}).items() if k not in engine}
-    physics["point"] = sorted(card.get("point", {}))
-    return canonical_json({"physics": physics,
+    return canonical_json({"physics": physics_key(card),
                            "settings": {k: v for k, v in settings.items() if k not in HOST_ONLY_SETTINGS}})
 
 

@@ -35,7 +35,7 @@ measured; for the wide lq bench prior neither method finds any (docs/refinement.
 def _yield(options) -> dict:
     from flavorscan.scanner.bench.yields import bench_yield
 
-    return bench_yield(options, default_card=YIELD_CARD)
+    return bench_yield(options, model="lq", default_card=YIELD_CARD)
 
 
 def _coupling_planes(data, out, **options):

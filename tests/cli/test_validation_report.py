@@ -15,7 +15,7 @@ import pytest
 
 from tests.scripts import load_script
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "validation.md"
 
 

@@ -237,15 +237,15 @@ def test_dm3l_mass_scale_equals_direct_evaluation_at_the_stored_m0i0(card, refer
     rescaling rule is wrong for any observable, or if some observable depends on m0I0 but is not rescaled."""
     import jax
 
-    from flavorscan.kernels.observables import lq_params_from_columns
     from flavorscan.scanner.config import load_card
-    from flavorscan.scanner.pipeline import dm3l_targets, make_point_function, model_inputs
+    from flavorscan.scanner.models.lq.evaluation import dm3l_targets, params_from_columns
+    from flavorscan.scanner.pipeline import make_point_function, model_inputs
 
     scan_card = load_card(card)
     direct_card = dict(scan_card, scan=dict(scan_card["scan"], mass_scale="sampled"))
     function = jax.jit(jax.vmap(make_point_function(direct_card, model_inputs(direct_card))))
     rows = {name: values[:256] for name, values in reference.items()}
-    direct = jax.device_get(function(lq_params_from_columns(rows)))
+    direct = jax.device_get(function(params_from_columns(direct_card, rows)))
     finite = np.isfinite(rows["chi2_total"])
     # The phases are compared where they are defined to better than ~1e-8 rad: no mixing angle within
     # 1e-3 of 0 or pi/2 (sin and cos of each > 1e-3) and no mass ratio or relative gap below 1e-6. Elsewhere

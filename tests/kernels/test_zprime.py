@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from flavorscan.kernels import constants
-from flavorscan.kernels.zprime import OBSERVABLES, make_params, models, radiative_mass, trident, zprime_inputs, zprime_observables
+from flavorscan.kernels.zprime import OBSERVABLES, models, radiative_mass, trident, zprime_inputs, zprime_observables
 from flavorscan.kernels.zprime.borexino import borexino_ratio
 from flavorscan.kernels.zprime.couplings import couplings, loop_epsilon, vacuum_polarization
 from flavorscan.kernels.zprime.g2 import delta_a, loop_functions
@@ -21,6 +21,13 @@ from tests.reference import charges_anomalies
 from tests.reference import zprime_numpy as ref
 
 INPUTS = zprime_inputs()
+
+
+def make_params(charges, *args, **kwargs):
+    """The params of one point from a card-style charge spec (named model, catalog:<i> or a table)."""
+    from flavorscan.scanner.models.zprime.card import resolve_charges
+
+    return models.make_params(resolve_charges(charges), *args, **kwargs)
 M_MU = float(INPUTS["m_lep"][1])
 M_TAU = float(INPUTS["m_lep"][2])
 
@@ -382,14 +389,15 @@ def test_benchmarks_and_catalog_models_are_anomaly_free():
     for name, c in models.BENCHMARKS.items():
         np.testing.assert_allclose(field_anomalies(c), 0.0, atol=1e-12, err_msg=name)
     from flavorscan.kernels import charges
+    from flavorscan.scanner.models.zprime.card import resolve_charges
 
     cat = charges.catalog(models.CATALOG_MAX_CHARGE)
     for i, choices in enumerate(cat.muon_choices):
         if not choices:
             with pytest.raises(ValueError, match="condition 13"):
-                models.resolve_charges(f"catalog:{i}")
+                resolve_charges(f"catalog:{i}")
             continue
-        c = models.resolve_charges(f"catalog:{i}")
+        c = resolve_charges(f"catalog:{i}")
         np.testing.assert_allclose(field_anomalies(c), 0.0, atol=1e-9, err_msg=f"catalog:{i}")
         assert (c.L[1], c.E[1]) == choices[0]
         assert np.count_nonzero(c.L == c.L[1]) == 1 and np.count_nonzero(c.E == c.E[1]) == 1

@@ -15,7 +15,7 @@ import pytest
 from flavorscan.scanner.cli import main
 from tests.scripts import load_script
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"model": str, "n": int, "dtype": str, "device": str, "compile_seconds": float, "seconds": float,
         "evals_per_s": float}
 
@@ -75,9 +75,9 @@ def test_bench_float32_is_computed_in_float32():
 
 
 def test_lq_bench_card_is_the_fixed_work():
-    from flavorscan.scanner.bench import lq_bench_card
+    from flavorscan.scanner.bench.throughput import bench_card
 
-    card = lq_bench_card(100, 50)
+    card = bench_card("lq", 100, 50)
     scan = card["scan"]
     assert card["model"] == "lq" and card["measurements"] == "paper2022"
     assert scan["n"] == 100 and scan["chunk_size"] == 50 and scan["keep"] == "viable"
@@ -92,15 +92,16 @@ def test_lq_bench_card_is_the_fixed_work():
 
 
 @pytest.mark.parametrize("argv, needle", [
+    (["--model", "nope", "--n", "5"], "--model: unknown benchmark 'nope'"),
     (["--model", "lq", "--n", "0"], "--n"),
     (["--model", "lq", "--n", "10", "--repeat", "0"], "--repeat"),
     (["--model", "lq", "--n", "10", "--chunk-size", "0"], "--chunk-size"),
     (["--model", "lq", "--n", "10", "--seed", "-1"], "--seed"),
     (["--model", "lq", "--card", "x.toml"], "--card"),
-    (["--model", "zprime", "--breakdown"], "--breakdown"),
+    (["--model", "lq-yield", "--breakdown"], "--breakdown"),
     (["--model", "lq", "--seconds-budget", "5"], "--seconds-budget"),
-    (["--model", "lq-yield", "--card", "runs/tx1_nh.toml"], "needs a leptoquark card with a [scan]"),
-    (["--model", "lq-yield", "--card", "runs/zprime_lmutau.toml"], "needs a leptoquark card with a [scan]"),
+    (["--model", "lq-yield", "--card", "runs/tx1_nh.toml"], "lq-yield needs a lq card with a [scan]"),
+    (["--model", "lq-yield", "--card", "runs/zprime_lmutau.toml"], "lq-yield needs a lq card with a [scan]"),
 ])
 def test_bad_arguments_exit_2_one_line(argv, needle, capsys):
     code, out, err = run_cli(["bench", *argv], capsys)
@@ -109,7 +110,7 @@ def test_bad_arguments_exit_2_one_line(argv, needle, capsys):
     assert len(err.strip().splitlines()) == 1 and needle in err
 
 
-@pytest.mark.parametrize("argv", [["--model", "nope", "--n", "5"], ["--model", "lq", "--n", "many"],
+@pytest.mark.parametrize("argv", [["--model", "lq", "--n", "many"],
                                   ["--model", "lq", "--dtype", "float16"], ["--n", "5"]])
 def test_argparse_errors_exit_2_one_line(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -154,25 +155,23 @@ def test_lq_yield_json_follows_the_interface(capsys):
 @pytest.mark.parametrize("k", [0, 1, 5, 19, 300])
 def test_poisson_upper_limit(k):
     chi2 = pytest.importorskip("scipy.stats").chi2
-    from flavorscan.scanner.refine import poisson_upper_limit
+    from flavorscan.scanner.bench.yields import poisson_upper_limit
 
     assert poisson_upper_limit(k) == pytest.approx(chi2.ppf(0.95, 2 * (k + 1)) / 2, rel=1e-10)
 
 
 def test_lq_yield_default_card():
-    """The built-in default card is runs/yield_lq_paper2022.toml: the full default paper2022 constraint set,
+    """The built-in default card (models/lq/cards/yield_lq_paper2022.toml): the full default paper2022 constraint set,
     a box of a factor 1.18 around a fixed texture (signs fixed), every coupling below sqrt(4 pi)."""
     import math
 
-    from flavorscan.scanner.bench import lq_yield_card
-    from flavorscan.scanner.config import load_card
+    from flavorscan.scanner.bench.yields import builtin_card
+    from flavorscan.scanner.models.lq.presets import YIELD_CARD
 
-    card = lq_yield_card()
-    assert card == load_card(ROOT / "runs" / "yield_lq_paper2022.toml")
+    card = builtin_card(YIELD_CARD)
     assert card["measurements"] == "paper2022" and card["constraints"]["enabled"] == "default"
     scan = card["scan"]
     assert scan["n"] == 1048576 and scan["best_per_chunk"] == 128 and card["refine"]["steps"] == 100
-    assert lq_yield_card(1000)["scan"]["n"] == 1000
     entries = 0
     for name in ("fR", "fL", "yR", "yL"):
         c = scan["couplings"][name]
@@ -220,10 +219,10 @@ ANGLES = ("delta_cp", "alpha21", "alpha31")
 def jax_columns(params, card=None):
     import jax
 
-    from flavorscan.scanner.bench import lq_bench_card
+    from flavorscan.scanner.bench.throughput import bench_card
     from flavorscan.scanner.pipeline import make_point_function, model_inputs
 
-    card = card or lq_bench_card(8, 8)
+    card = card or bench_card("lq", 8, 8)
     point_function = make_point_function(card, model_inputs(card))
     columns = jax.jit(jax.vmap(point_function))({k: np.asarray(v) for k, v in params.items()})
     return {k: np.asarray(v) for k, v in columns.items()}, [c for c in point_function.constraints.constraints]

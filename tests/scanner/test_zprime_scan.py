@@ -97,7 +97,7 @@ def sampled():
     """One chunk of a random two-model scan and of a grid scan, sampled through jit."""
     import jax
 
-    from flavorscan.scanner.zprime_scan import sample_zprime
+    from flavorscan.scanner.models.zprime.sampling import sample as sample_zprime
 
     random_card = card_of(n=20000, chunk_size=4096, seed=5, charges=["Lmu-Ltau", "B-3Lmu", "catalog:31"],
                           epsilon={"range": [-1e-3, 2e-3], "prior": "uniform"},
@@ -135,7 +135,7 @@ def test_random_values_in_range_and_log_uniform(sampled):
 
 
 def test_random_models_cycle_with_point_id(sampled):
-    from flavorscan.kernels.zprime.models import resolve_charges
+    from flavorscan.scanner.models.zprime.card import resolve_charges
 
     scan, chunks = sampled["random"]
     params = chunks[3]
@@ -183,7 +183,7 @@ def _anomaly_sums(q, lep, e, n):
 def test_catalog_scan_models_pass_condition_13_and_are_anomaly_free():
     import jax
 
-    from flavorscan.scanner.zprime_scan import sample_zprime
+    from flavorscan.scanner.models.zprime.sampling import sample as sample_zprime
 
     card = card_of(n=600, chunk_size=300, charges="catalog")
     scan = card["scan"]
@@ -282,7 +282,7 @@ def test_run_rows_against_independent_g2(reference):
 
 def test_summary_counts(reference):
     from flavorscan.scanner.store import info
-    from flavorscan.scanner.zprime_scan import summarize
+    from flavorscan.scanner.models.zprime.summary import summarize
 
     out, rows = reference
     summary = summarize(rows, info(out)["card"])
@@ -317,7 +317,7 @@ def test_same_seed_and_resume_give_identical_rows(tmp_path, run_card, env, refer
 def test_example_cards_resolve():
     from flavorscan.scanner.config import load_card
 
-    root = Path(__file__).resolve().parents[1] / "runs"
+    root = Path(__file__).resolve().parents[2] / "runs"
     lmutau = load_card(root / "zprime_lmutau.toml")["scan"]
     assert lmutau["n"] == lmutau["grid_size"] == 400 * 250 and lmutau["epsilon"] == "loop"
     catalog = load_card(root / "zprime_catalog.toml")["scan"]
@@ -330,9 +330,9 @@ def test_bench_zprime_cli(env):
     """``flavorscan bench --model zprime --json``: the keys of interface.md, all 273 catalog sets sampled."""
     import json
 
-    from flavorscan.scanner.bench import zprime_bench_card
+    from flavorscan.scanner.bench.throughput import bench_card
 
-    scan = zprime_bench_card(64)["scan"]
+    scan = bench_card("zprime", 64)["scan"]
     assert len(scan["models"]) == 273 and scan["g_X"] == {"range": [1e-5, 1.0], "prior": "log"}
     result = flavorscan(["bench", "--model", "zprime", "--n", "128", "--json"], env)
     assert result.returncode == 0, result.stderr

@@ -20,7 +20,7 @@ from flavorscan.scanner import store
 from flavorscan.scanner.cli import main
 from flavorscan.scanner.errors import UserError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CARD = {"model": "lq", "measurements": "paper2022", "scan": {"seed": 7, "n": 24000, "chunk_size": 100}}
 N_CHUNKS = 150
 PROV = {"seed": 7, "measurements": "paper2022", "git_commit": "abc123", "dtype": "float64"}
@@ -270,7 +270,7 @@ def test_corrupt_segment_is_user_error(tmp_path, capsys):
 
 KILL_SCRIPT = """
 import sys, time
-from tests.test_store import CARD, PROV, N_CHUNKS, make_chunk
+from tests.scanner.test_store import CARD, PROV, N_CHUNKS, make_chunk
 from flavorscan.scanner.store import RunWriter
 w = RunWriter(sys.argv[1], CARD, PROV, rows_per_segment=12, seconds_per_segment=0.01)
 todo = sorted(set(range(N_CHUNKS)) - w.finished_chunks())
@@ -341,8 +341,8 @@ def test_resume_after_sigkill_at_random_moments(tmp_path):
 
 CRASH_SCRIPT = """
 import os, signal, sys
-import flavorscan.scanner.store as st
-from tests.test_store import CARD, PROV, make_chunk
+import flavorscan.scanner.store.writer as st
+from tests.scanner.test_store import CARD, PROV, make_chunk
 w = st.RunWriter(sys.argv[1], CARD, PROV, rows_per_segment=10**9)
 for c in range(int(sys.argv[3]), int(sys.argv[3]) + 5):
     w.add_chunk(c, make_chunk(c))
@@ -350,8 +350,8 @@ die = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
 if sys.argv[2] == "before_rename":
     st.os.replace = die
 else:  # after the rename, before the directory fsync
-    real = st._fsync_path
-    st._fsync_path = lambda p, directory=False: die() if directory else real(p)
+    real = st.fsync_path
+    st.fsync_path = lambda p, directory=False: die() if directory else real(p)
 w.flush()
 """
 
@@ -382,8 +382,8 @@ def test_merge_physical_equals_load(tmp_path, monkeypatch):
     write_run(run, range(0, 60, 2), shard=(0, 2), planned_chunks=60)
     write_run(run, range(1, 60, 2), shard=(1, 2), planned_chunks=60)
     out = tmp_path / "out" / "merged.h5"
-    monkeypatch.setattr(store, "MERGE_CACHE_BYTES", 1)  # force segment cache eviction
-    monkeypatch.setattr(store, "HDF5_CHUNK_ROWS", 7)  # many write blocks
+    monkeypatch.setattr(store.format, "MERGE_CACHE_BYTES", 1)  # force segment cache eviction
+    monkeypatch.setattr(store.format, "HDF5_CHUNK_ROWS", 7)  # many write blocks
     result = store.merge(run, out)
     assert result == {"output": str(out), "rows": len(store.load(run)["x"]), "segments": len(segments(run)),
                       "virtual": False}

@@ -29,7 +29,7 @@ BAD_CARDS = {
     "bad signs": (GOOD_POINT.replace("[1, -1, -1]", "[1, 2, -1]"), "point.nu_term_signs: expected three entries"),
     "missing mass": (GOOD_POINT.replace("M_S1 = 1200.0\n", ""), "point.M_S1: missing"),
     "m0I0 and I0": (GOOD_POINT + "theta = 0.1\n", "point.m0I0: give either"),
-    "unknown model": (GOOD_POINT.replace('"lq"', '"wimp"'), "model: must be one of"),
+    "unknown model": (GOOD_POINT.replace('"lq"', '"wimp"'), "model: unknown model 'wimp' (allowed: lq, zprime)"),
     "unknown measurement set": (GOOD_POINT.replace("paper2022", "paper1999"), "measurements: must be one of"),
     "unknown constraint": (GOOD_POINT + '\n[constraints]\nenabled = ["dm21_sq", "r_z"]\n', "'r_z' is not a lq constraint"),
     "no point or scan": ('model = "lq"\n', "needs a [point] or a [scan]"),
@@ -107,7 +107,7 @@ def test_option_limits_are_one_line(argv, needle, capsys):
     MemoryError traceback for --n-starts, a run of 1e17 steps for --steps)."""
     import pathlib
 
-    root = pathlib.Path(__file__).resolve().parents[1]
+    root = pathlib.Path(__file__).resolve().parents[2]
     argv = [str(root / a) if a.startswith("runs/") else a for a in argv]
     status = main(argv)
     err = capsys.readouterr().err

@@ -27,8 +27,8 @@ pytest.importorskip("matplotlib")
 from flavorscan.scanner import store  # noqa: E402
 from flavorscan.scanner.cli import main  # noqa: E402
 
-CARDS = Path(__file__).parent / "cards"
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "postprocessing.md"
+CARDS = Path(__file__).resolve().parents[1] / "cards"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "postprocessing.md"
 
 
 def cli(args, capsys):
@@ -61,17 +61,17 @@ def zp_noviable_run(tmp_path_factory):
 
 @pytest.fixture
 def figures(monkeypatch):
-    """Every figure scanner.plots saves during the test, in order (the figure objects themselves)."""
-    from flavorscan.scanner import plots
+    """Every figure the plots save during the test, in order (the figure objects themselves)."""
+    from matplotlib.figure import Figure
 
     saved = []
-    original = plots.save
+    original = Figure.savefig
 
-    def save(fig, out, dpi=120):
+    def savefig(fig, *args, **kwargs):
         saved.append(fig)
-        return original(fig, out, dpi)
+        return original(fig, *args, **kwargs)
 
-    monkeypatch.setattr(plots, "save", save)
+    monkeypatch.setattr(Figure, "savefig", savefig)
     return saved
 
 
@@ -232,7 +232,8 @@ def test_constraint_summary_and_corner(lq_run, tmp_path, figures):
     path, shown, left = plots.corner(data, tmp_path / "corner.png", max_params=6, dpi=50)
     assert_png(path)
     assert shown[:2] == ["M_R2", "M_S1"]
-    assert "abs:yL_tmu" in shown and "abs:yR_tmu" in shown  # the couplings behind the observables first
+    # then the couplings scanned over the most decades (here the Delta a_mu pair)
+    assert "abs:yL_tmu" in shown and "abs:yR_tmu" in shown
     assert len(shown) == 6 and left
     corner_fig = figures[-1]
     n_viable = int(data.viable().sum())
@@ -248,14 +249,16 @@ def test_zprime_regions_follow_the_rows(zp_run):
     """On a grid (one row per bin) each constraint's excluded bins are exactly the rows failing it, and the
     Δa_μ band exactly the rows passing delta_a_mu; the constraint names are the measurement set's."""
     from flavorscan.scanner import plots
+    from flavorscan.scanner.models.zprime.plots import exclusion_regions
+    from flavorscan.scanner.plots.binning import bin_index
 
     data = plots.RunData(zp_run)
-    reg = plots.zprime_regions(data)
+    reg = exclusion_regions(data)
     assert reg["logx"] and reg["logy"]
     ex, ey = reg["x_edges"], reg["y_edges"]
     assert (len(ex) - 1, len(ey) - 1) == (48, 40)
-    ix = plots._bin_index(data.get("m_Zp"), ex)
-    iy = plots._bin_index(data.get("g_X"), ey)
+    ix = bin_index(data.get("m_Zp"), ex)
+    iy = bin_index(data.get("g_X"), ey)
     assert len(set(zip(ix.tolist(), iy.tolist()))) == data.rows  # one row per bin
     assert set(reg["excluded"]) == {"trident_ratio", "borexino_ratio"}
     assert set(reg["not_excluding"]) == {"eps_nsi_ee_minus_mumu", "eps_nsi_tautau_minus_mumu", "br_b_k_zp_inv"}
@@ -328,15 +331,61 @@ def test_plot_kinds_zprime(zp_run, tmp_path, capsys, figures, extra):
 def test_zprime_random_run_without_viable_points(zp_noviable_run, tmp_path, figures):
     """A random scan is binned; a constraint that excludes every bin (delta_a_e here) is named, not shaded."""
     from flavorscan.scanner import plots
+    from flavorscan.scanner.models.zprime.plots import exclusion_regions
 
     data = plots.RunData(zp_noviable_run)
-    reg = plots.zprime_regions(data)
+    reg = exclusion_regions(data)
     assert reg["everywhere"] == ["delta_a_e"]
     assert {"trident_ratio", "borexino_ratio"} <= set(reg["excluded"])
-    assert_png(plots.zprime(data, tmp_path / "z.png", dpi=70))
+    assert_png(plots.draw_preset(data, "zprime", tmp_path / "z.png", dpi=70))
     legend = [t.get_text() for t in figures[0].legends[0].get_texts()]
     assert any(t.startswith("excluded everywhere") and "a_e" in t for t in legend)
     assert not any(t.startswith("excluded: ") and "a_e" in t for t in legend)
+
+
+# --------------------------------------------------------------------------------------------------
+# runs whose card the plots cannot take at face value
+
+
+def _copy_run(src, out, **card_changes):
+    """A one-chunk run holding the rows of ``src`` under its card changed by ``card_changes``."""
+    card = dict(store.info(src)["card"], **card_changes)
+    columns = {k: v for k, v in store.load(src).items() if k != "chunk"}
+    with store.RunWriter(out, card) as writer:
+        writer.add_chunk(0, columns)
+    return out
+
+
+def test_card_title_with_invalid_mathtext(zp_run, tmp_path, capsys, figures):
+    """A card title that is not valid mathtext is drawn as plain text (its $ escaped), never a crash."""
+    title = r"TX-I, $\foo$ couplings"
+    run = _copy_run(zp_run, tmp_path / "run", title=title)
+    code, _, err = cli(["plot", run, "--x", "m_Zp", "--y", "g_X", "-o", tmp_path / "p.png", "--dpi", "60"], capsys)
+    assert code == 0, err
+    assert_png(tmp_path / "p.png")
+    assert r"TX-I, \$\foo\$ couplings" in figures[0].axes[0].get_title()
+    code, _, err = cli(["plot", run, "--x", "g_X", "--title", title, "-o", tmp_path / "t.png"], capsys)
+    assert code == 0, err
+    code, _, err = cli(["report", run, "-o", tmp_path / "rep", "--dpi", "50"], capsys)
+    assert code == 0, err
+    html = (tmp_path / "rep" / "index.html").read_text()
+    assert "TX-I, $\\foo$ couplings" in html and "skipped" not in html
+    assert_png(tmp_path / "rep" / "zprime.png")
+
+
+def test_unregistered_model_plain_labels(zp_run, tmp_path, capsys):
+    """A run of a model that is not registered: generic figures with bare column names, a one-line note."""
+    run = _copy_run(zp_run, tmp_path / "run", model="no_such_model")
+    code, out, err = cli(["plot", run, "--x", "m_Zp", "--y", "g_X", "-o", tmp_path / "p.png", "--dpi", "60"], capsys)
+    assert code == 0, err
+    assert str(tmp_path / "p.png") in out
+    assert err.count("\n") == 1 and "no_such_model" in err and "Traceback" not in err
+    code, _, err = cli(["plot", run, "--preset", "zprime", "-o", tmp_path / "z.png"], capsys)
+    assert "no_such_model" in _one_line_error(code, err)
+    code, _, err = cli(["report", run, "-o", tmp_path / "rep", "--dpi", "50"], capsys)
+    assert code == 0, err
+    html = (tmp_path / "rep" / "index.html").read_text()
+    assert "no_such_model" in html and "constraints.png" in html
 
 
 # --------------------------------------------------------------------------------------------------
@@ -355,15 +404,15 @@ def test_auto_log_axes(lq_run):
 
 
 def test_binning_grid_and_random():
-    from flavorscan.scanner import plots
+    from flavorscan.scanner.plots import binning
 
     grid = np.repeat(np.geomspace(1e-3, 1.0, 7), 5)  # a grid axis: values repeat
-    edges = plots._grid_edges(grid, True, 20)
-    assert edges.size == 8 and np.all(np.diff(plots._bin_index(np.unique(grid), edges)) == 1)
+    edges = binning.grid_edges(grid, True, 20)
+    assert edges.size == 8 and np.all(np.diff(binning.bin_index(np.unique(grid), edges)) == 1)
     rand = np.random.default_rng(1).uniform(1000, 3000, 21)  # few random values: regular bins
-    edges = plots._grid_edges(rand, False, 8)
+    edges = binning.grid_edges(rand, False, 8)
     assert edges.size == 9 and np.allclose(np.diff(edges), np.diff(edges)[0])
-    assert plots.auto_bins(4000, 2) == 31 and plots.auto_bins(10, 1) == 8
+    assert binning.auto_bins(4000, 2) == 31 and binning.auto_bins(10, 1) == 8
 
 
 def test_expressions_and_labels(lq_run):
@@ -529,7 +578,7 @@ def test_unknown_column_names_close_matches(lq_run, tmp_path, capsys):
         ["--preset", "lq-couplings", "--x", "r_d"],
         ["--x", "r_d", "--y", "r_k", "--color", "nonexistent"],
         ["--x", "r_d", "--y", "r_k", "-o", "plot.xyz"],
-        ["--preset", "zprime"],  # an LQ run has no m_Zp
+        ["--preset", "zprime"],  # not a preset of the lq model
     ],
 )
 def test_option_errors(lq_run, tmp_path, capsys, monkeypatch, extra):
@@ -552,8 +601,17 @@ def test_empty_run(tmp_path, capsys):
 
 
 def test_lq_couplings_needs_viable_points(zp_noviable_run, tmp_path, capsys):
+    from flavorscan.scanner import models, plots
+    from flavorscan.scanner.errors import UserError
+
+    draw = next(p.draw for p in models.get("lq").presets.plots if p.name == "lq-couplings")
+    with pytest.raises(UserError, match="no viable points"):
+        draw(plots.RunData(zp_noviable_run), tmp_path / "p.png")
+    assert not (tmp_path / "p.png").exists()
+    # through the command, a preset of another model is a one-line error naming the run's presets
     code, _, err = cli(["plot", zp_noviable_run, "--preset", "lq-couplings", "-o", tmp_path / "p.png"], capsys)
-    assert "no viable points" in _one_line_error(code, err)
+    line = _one_line_error(code, err)
+    assert "'zprime'" in line and "its presets: zprime" in line
 
 
 def test_missing_matplotlib(lq_run, tmp_path, capsys, monkeypatch):

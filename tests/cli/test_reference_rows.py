@@ -15,7 +15,7 @@ import h5py
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 CARDS = sorted((DATA / "reference_cards").glob("*.toml"))
 

@@ -10,7 +10,8 @@ import pytest
 from flavorscan.kernels.constants import base_inputs
 from flavorscan.kernels.neutrino import loop_integral_i0, m0_prefactor, mass_matrix, neutrino_observables, oscillation_observables
 from flavorscan.scanner.config import resolve_card
-from flavorscan.scanner.pipeline import m0i0_from_masses, model_inputs, point_params
+from flavorscan.scanner.models.lq.evaluation import m0i0_from_masses
+from flavorscan.scanner.pipeline import model_inputs, point_params
 from tests.reference.neutrino_mass_matrix import i0_eq4, m0_eq3, mass_matrix_eq3
 from tests.reference.takagi_numpy import pmns_matrix
 
@@ -222,7 +223,7 @@ def test_scan_with_mixing_angle_and_mass_ranges_stores_m0_i0_of_the_doc():
     equal m0 x I0 of leptoquark.md Eqs. (3)-(5) evaluated here from the stored theta, phi, M1..M4 (fails if
     the scan path mixes up the angles or masses, e.g. passes theta twice)."""
     from flavorscan.scanner.pipeline import make_point_function
-    from flavorscan.scanner.sampling import sample_lq
+    from flavorscan.scanner.models.lq.sampling import sample as sample_lq
 
     card = resolve_card({"model": "lq", "measurements": "paper2022", "scan": {
         "n": 16, "chunk_size": 16, "nu_term_signs": [1, -1, -1],

@@ -40,7 +40,7 @@ else:  # pragma: no cover
 
 from flavorscan.scanner.config import resolve_card
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 YL_CE_TX1 = 0.02  # yL_ce of the TX-I point (runs/tx1_nh.toml)
 CARD_YL_CE = 0.004  # the card's yL_ce: inside the viable interval
@@ -82,7 +82,7 @@ def card():
 def refiner(card):
     """The until = "viable" (default) refiner, Adam at its default learning rate; its column kernel
     evaluates every point of this file."""
-    from flavorscan.scanner.refine import refiner_for
+    from flavorscan.scanner.refine.loop import refiner_for
 
     assert card["refine"]["until"] == "viable"
     return refiner_for(card, card["refine"])
@@ -113,8 +113,8 @@ def evaluate(refiner, yl_ce) -> dict:
     assert len(yl_ce) % 4 == 0
     parts = []
     for lo in range(0, len(yl_ce), 4):
-        u, fixed = refiner.encode(batch_params(refiner, yl_ce[lo:lo + 4]))
-        parts.append(numpy_columns(refiner._columns(u, fixed)))
+        u, fixed, mask = refiner.encode(batch_params(refiner, yl_ce[lo:lo + 4]))
+        parts.append(numpy_columns(refiner.column_kernel(u, fixed, mask)))
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
@@ -122,13 +122,14 @@ def run_loop(loop_refiner, column_refiner, yl_ce, steps=STEPS) -> dict:
     """The refined columns of a batch: ``loop_refiner``'s jitted while loop (which holds the best-step
     rule) from the given starts, its best parameters (and the starts, for refine_start_loss) evaluated by
     ``column_refiner``'s column kernel. Same as ``loop_refiner.refine`` (test_loop_helper_matches_refine)."""
-    u, fixed = loop_refiner.encode(batch_params(loop_refiner, yl_ce))
-    best_u, diag = loop_refiner._loop(u, fixed, np.int64(steps))
-    out = numpy_columns(column_refiner._columns(best_u, fixed))
+    u, fixed, mask = loop_refiner.encode(batch_params(loop_refiner, yl_ce))
+    best_u, diag = loop_refiner.loop_kernel(u, fixed, mask, np.int64(steps))
+    out = numpy_columns(column_refiner.column_kernel(best_u, fixed, mask))
     diag = numpy_columns(diag)
     out["refine_steps"] = diag["steps"].astype(np.int64)
     out["refine_status"] = diag["status"].astype(np.int8)
-    out["refine_start_loss"] = numpy_columns(column_refiner._columns(u, fixed))["refine_loss"].astype(np.float64)
+    start = column_refiner.column_kernel(u, fixed, mask)
+    out["refine_start_loss"] = numpy_columns(start)["refine_loss"].astype(np.float64)
     return out
 
 
@@ -161,7 +162,7 @@ def viable_result(refiner):
 @pytest.fixture(scope="module")
 def stalled_refiner(card, refiner):
     """The until = "stalled" refiner (everything else equal): its own loop, the shared column kernel."""
-    from flavorscan.scanner.refine import refiner_for
+    from flavorscan.scanner.refine.loop import refiner_for
 
     stalled = refiner_for(card, dict(card["refine"], until="stalled"))
     assert stalled is not refiner and stalled.settings["until"] == "stalled"
@@ -207,7 +208,7 @@ def test_loop_helper_matches_refine(refiner, viable_result):
 def test_column_kernel_is_shared(refiner, stalled_refiner):
     """Refiners that differ only in until / optimizer settings share one compiled column kernel (it depends
     on the physics and max_coupling only). Breaks if each refiner compiles its own (~10 s more here)."""
-    assert stalled_refiner._columns is refiner._columns
+    assert stalled_refiner.column_kernel is refiner.column_kernel
 
 
 def test_start_loss_and_refined_loss_are_bitwise_equal_at_the_start(refiner, landscape):
@@ -289,7 +290,7 @@ def test_viable_iterate_beats_a_non_viable_one_of_lower_loss(card, refiner, land
     viable interval at a higher loss. The viable iterate must win although the start (also an evaluated
     iterate) has the lower loss: the returned loss is ABOVE the start loss. Breaks if a viable iterate has to
     be lower in loss to replace a non-viable best (plain lowest loss would return the start)."""
-    from flavorscan.scanner.refine import refiner_for
+    from flavorscan.scanner.refine.loop import refiner_for
 
     fast = refiner_for(card, dict(card["refine"], learning_rate=1.5))
     assert fast is not refiner
@@ -329,11 +330,11 @@ def test_non_finite_observable_is_not_viable_in_the_loop(refiner, landscape):
     params = batch_params(refiner, lanes)
     params["m0I0"] = params["m0I0"].copy()
     params["m0I0"][:3] = HUGE_M0I0
-    u, fixed = refiner.encode(params)
-    start = numpy_columns(refiner._columns(u, fixed))
+    u, fixed, mask = refiner.encode(params)
+    start = numpy_columns(refiner.column_kernel(u, fixed, mask))
     passes = np.stack([start[f"pass_{name}"] for name in refiner.constraint_names], axis=1)
     # the construction
-    assert not np.any(fixed["scalar_free"][:, 2])  # m0I0 stays at 1e200
+    assert not np.any(mask["scalars"][:, 2])  # m0I0 stays at 1e200
     for lane in range(3):
         assert not np.isfinite(start["dm21_sq"][lane]) and not np.isfinite(start["dm3l_sq"][lane]), lane
         assert start["reason"][lane] == 1 and not start["viable"][lane], lane
@@ -367,11 +368,12 @@ def expected_best(viable, loss, until="viable") -> int:
 
 def per_start(card, refiner, settings):
     """What fit_card refines: its starts, through the same (cached) refiner."""
-    from flavorscan.scanner.refine import fit_starts, refiner_for
+    from flavorscan.scanner.refine.fit import fit_starts
+    from flavorscan.scanner.refine.loop import refiner_for
 
     assert refiner_for(card, settings) is refiner  # n_starts, seed, spreads: host-only, no recompilation
-    params = fit_starts(card, settings, refiner)
-    return params, refiner.refine(params, steps=settings["steps"], settings=settings)
+    starts = fit_starts(card, settings, refiner)
+    return starts, refiner.refine_encoded(*starts, steps=settings["steps"], settings=settings)
 
 
 def test_fit_prefers_a_viable_start_over_a_non_viable_one_of_lower_loss(card, refiner):
@@ -379,7 +381,8 @@ def test_fit_prefers_a_viable_start_over_a_non_viable_one_of_lower_loss(card, re
     starts 0, 2, 3 end viable, start 2 with the lowest loss among them. The fit must report start 2.
     Breaks if the selection is the plain lowest loss (-> start 1), if viability is ignored or inverted, or
     if the start index outranks the loss (-> start 0)."""
-    from flavorscan.scanner.refine import fit_card, settings_of
+    from flavorscan.scanner.refine.fit import fit_card
+    from flavorscan.scanner.refine.settings import settings_of
 
     settings = settings_of(card, n_starts=4, seed=3)
     params, columns = per_start(card, refiner, settings)
@@ -402,7 +405,8 @@ def test_fit_without_a_viable_start_takes_the_lowest_loss(refiner):
     """fit_card with 4 starts around yL_ce = 0.0006 (spread 0.2 decades): none reaches the viable interval,
     so the lowest loss decides among the non-viable results. Breaks if the fit's loss key is dropped or
     reversed once viability does not separate the starts."""
-    from flavorscan.scanner.refine import fit_card, settings_of
+    from flavorscan.scanner.refine.fit import fit_card
+    from flavorscan.scanner.refine.settings import settings_of
 
     low = resolve_card(tomllib.loads(card_text(0.0006)))
     settings = settings_of(low, n_starts=4, seed=0, start_spread=0.2)
@@ -421,13 +425,15 @@ def test_fit_until_stalled_takes_the_lowest_loss_over_viable_starts(card, stalle
     start's result is the start itself; 4 starts (seed 9, spread 0.5 decades): 0 and 1 viable (1 lower),
     2 and 3 non-viable, 3 the lowest loss of all. Breaks if the fit applies viable-first under until =
     "stalled" (-> start 1) or ranks by index (-> start 0)."""
-    from flavorscan.scanner.refine import fit_card, settings_of
+    from flavorscan.scanner.refine.fit import fit_card
+    from flavorscan.scanner.refine.settings import settings_of
 
     settings = settings_of(card, n_starts=4, seed=9, start_spread=0.5, until="stalled", steps=1)
-    params, columns = per_start(card, stalled_refiner, settings)
+    (u, fixed, _), columns = per_start(card, stalled_refiner, settings)
     viable, loss = columns["viable"].astype(bool), columns["refine_loss"]
-    # the precondition (fixed by the seed)
-    np.testing.assert_allclose(columns["yL_ce"], params["yL"][:, 1, 0].real, rtol=1e-14)  # the starts
+    # the precondition (fixed by the seed); yL is matrix 3 of the encoding, its entry (c, e) real
+    start_yl_ce = np.exp(u["logabs"][:, 3, 1, 0]) * fixed["unit"][:, 3, 1, 0].real
+    np.testing.assert_allclose(columns["yL_ce"], start_yl_ce, rtol=1e-14)  # the starts
     assert list(viable) == [True, True, False, False]
     assert int(np.argmin(loss)) == 3 and loss[1] < loss[0]
     assert expected_best(viable, loss, "viable") == 1
@@ -446,7 +452,8 @@ def test_fit_ties_broken_by_start_index(card, refiner):
     results). Note: a stable sort without the index key would still pass; exact ties between different
     starts cannot be produced through fit_starts otherwise. The same with until = "stalled" (the rule's
     other mode), with a one-step budget."""
-    from flavorscan.scanner.refine import fit_card, settings_of
+    from flavorscan.scanner.refine.fit import fit_card
+    from flavorscan.scanner.refine.settings import settings_of
 
     for yl_ce in (CARD_YL_CE, 0.0006):
         point = resolve_card(tomllib.loads(card_text(yl_ce)))

@@ -1,0 +1,487 @@
+"""Reading a run: its run.json, the segment files and their checked metadata, the catalog of a run directory
+or merged file (duplicate chunks marked, virtual sources checked), and :func:`load` of its columns.
+
+Every value read is checked; anything missing or malformed is a one-line :class:`UserError` naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from flavorscan.scanner.errors import UserError
+from flavorscan.scanner.store.format import (
+    ALLOWED_KINDS,
+    FORMATS,
+    META_DATASETS,
+    RUN_FILE,
+    SEGMENT_RE,
+    TMP_RE,
+    attr_str,
+    attr_value,
+    canonical_json,
+    check_attrs,
+    check_version,
+    h5open,
+    meta_int,
+    meta_json,
+    one_line,
+    source_fingerprint,
+)
+
+# --------------------------------------------------------------------------------------------------
+# run directory: segment files, run.json
+
+
+def segment_files(directory: Path) -> list[Path]:
+    """The complete segment files of a run directory, by shard, then sequence number."""
+    found = []
+    for entry in os.scandir(directory):
+        m = SEGMENT_RE.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), int(m.group(2)), Path(entry.path)))
+    found.sort()
+    return [p for _, _, p in found]
+
+
+def read_run_json(directory) -> dict:
+    """The run.json of run directory ``directory``, checked (format, format version, card hash, planned
+    chunks, card and provenance objects). A missing directory or run.json, an unreadable or malformed
+    file, or one of a newer format version is a one-line :class:`UserError`."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise UserError(f"{directory}: not a run directory" if directory.exists()
+                        else f"{directory}: no such directory")
+    path = directory / RUN_FILE
+    try:
+        with open(path, encoding="utf-8") as fh:
+            run = json.load(fh)
+    except FileNotFoundError:
+        raise UserError(f"{directory} is not a flavorscan run directory (no {RUN_FILE})") from None
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise UserError(f"cannot read {path}: {one_line(exc)}") from None
+    if not isinstance(run, dict) or run.get("format") != "flavorscan-run" or "card_hash" not in run:
+        raise UserError(f"{path} is not a flavorscan run file")
+    try:
+        version = meta_int(run.get("format_version", 0), "format_version")
+        if not isinstance(run["card_hash"], str) or not run["card_hash"]:
+            raise ValueError(f"card_hash is {run['card_hash']!r}, expected a hex string")
+        if run.get("planned_chunks") is not None:
+            meta_int(run["planned_chunks"], "planned_chunks")
+        for key in ("card", "provenance"):
+            if run.get(key) is not None and not isinstance(run[key], dict):
+                raise ValueError(f"{key} is not a JSON object")
+    except ValueError as exc:
+        raise UserError(f"{path} is damaged: {one_line(exc)}") from None
+    check_version(path, version)
+    return run
+
+
+# --------------------------------------------------------------------------------------------------
+# one file's metadata
+
+
+@dataclass
+class Segment:
+    """Metadata of one readable file (segment, merged or virtual file)."""
+
+    path: Path
+    format: str
+    chunks: np.ndarray
+    chunk_rows: np.ndarray
+    rows: int
+    schema: dict  # column name -> numpy dtype, in stored order
+    attrs: dict
+    provenance: dict
+    counts: dict = field(default_factory=dict)  # key -> int64 array aligned with chunks
+    keep: list = field(default_factory=list)  # row ranges (a, b) not duplicated by earlier segments
+    keep_chunks: np.ndarray | None = None  # bool mask over chunks: first occurrence
+
+    @property
+    def kept_rows(self) -> int:
+        return sum(b - a for a, b in self.keep)
+
+
+def _int_dataset(f, name: str, minimum: int | None = 0) -> np.ndarray:
+    """A 1-D integer dataset of ``f`` as int64 (values >= ``minimum`` unless None), else ValueError."""
+    import h5py
+
+    ds = f.get(name)
+    if not isinstance(ds, h5py.Dataset) or ds.ndim != 1 or ds.dtype.kind not in "iu":
+        raise ValueError(f"{name} is not a 1-D integer dataset")
+    arr = ds[...]
+    if minimum is not None and arr.size and arr.min() < minimum:
+        raise ValueError(f"{name} holds values below {minimum}")
+    if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} holds values beyond int64")
+    return arr.astype(np.int64)
+
+
+def _chunk_lists(f) -> tuple[np.ndarray, np.ndarray]:
+    """``/chunks`` and ``/chunk_rows`` of a flavorscan file, checked (ValueError)."""
+    chunks = _int_dataset(f, "chunks")
+    chunk_rows = _int_dataset(f, "chunk_rows")
+    if chunks.shape != chunk_rows.shape:
+        raise ValueError("datasets chunks and chunk_rows do not match")
+    return chunks, chunk_rows
+
+
+def read_meta(path: Path) -> Segment:
+    """Open one flavorscan HDF5 file and read its metadata (not the column data). Every value is
+    checked, and a virtual file's sources too; anything malformed is a one-line :class:`UserError`."""
+    import h5py
+
+    try:
+        with h5open(path, "r") as f:
+            fmt = f.attrs.get("format", "")
+            fmt = attr_str(fmt) if isinstance(fmt, (str, bytes)) else ""
+            if fmt not in FORMATS:
+                raise UserError(f"{path} is not a flavorscan HDF5 file")
+            attrs = {k: attr_value(v) for k, v in f.attrs.items()}
+            check_version(path, meta_int(attrs.get("format_version", 0), "attribute format_version"))
+            check_attrs(attrs)
+            names = meta_json(attrs.get("columns"), "attribute columns", list)
+            if not all(isinstance(n, str) and n and "/" not in n and n not in META_DATASETS for n in names):
+                raise ValueError("attribute columns is not a list of column names")
+            provenance = meta_json(attrs.get("provenance", "{}"), "attribute provenance", dict)
+            chunks, chunk_rows = _chunk_lists(f)
+            rows = int(chunk_rows.sum())
+            schema = {}
+            for name in names:
+                ds = f.get(name)
+                if not isinstance(ds, h5py.Dataset) or ds.shape != (rows,):
+                    shape = ds.shape if isinstance(ds, h5py.Dataset) else "(missing)"
+                    raise ValueError(f"column {name!r} has shape {shape}, expected ({rows},)")
+                if ds.dtype.kind not in ALLOWED_KINDS:
+                    raise ValueError(f"column {name!r} has unsupported dtype {ds.dtype}")
+                schema[name] = ds.dtype
+            if names and schema.get("point_id", np.dtype("f8")).kind not in "iu":
+                raise ValueError("no integer column point_id")
+            counts = {}
+            if "counts" in f:
+                if not isinstance(f["counts"], h5py.Group):
+                    raise ValueError("counts is not a group")
+                for key in f["counts"]:
+                    arr = _int_dataset(f["counts"], key, minimum=None)
+                    if arr.shape != chunks.shape:
+                        raise ValueError(f"counts/{key} does not match chunks")
+                    counts[key] = arr
+            if fmt == "flavorscan-virtual":
+                _check_virtual_sources(path, f, attrs, names, schema, chunks, chunk_rows)
+    except UserError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise UserError(f"cannot read {path}: {one_line(exc)}") from None
+    seg = Segment(path, fmt, chunks, chunk_rows, rows, schema, attrs, provenance, counts)
+    seg.keep = [(0, rows)] if rows else []
+    seg.keep_chunks = np.ones(len(chunks), dtype=bool)
+    return seg
+
+
+# --------------------------------------------------------------------------------------------------
+# virtual files: their sources
+
+
+def _contiguous(space, what: str) -> tuple[int, int]:
+    """The selection of a dataspace of a virtual mapping as a contiguous 1-D range (a, b)."""
+    import h5py
+
+    if space.get_select_type() not in (h5py.h5s.SEL_HYPERSLABS, h5py.h5s.SEL_ALL) or len(space.shape) != 1:
+        raise ValueError(f"{what}: not a 1-D range selection")
+    n = int(space.get_select_npoints())
+    (a,), (last,) = space.get_select_bounds()
+    if last - a + 1 != n:
+        raise ValueError(f"{what}: not a contiguous selection")
+    return int(a), int(a) + n
+
+
+def _check_virtual_sources(path: Path, f, attrs, names, schema, chunks, chunk_rows) -> None:
+    """The sources of a virtual file are still the rows it was made from (else UserError): every source
+    file exists, holds the expected datasets (shape, dtype), belongs to the same run (card hash), is the
+    very file recorded at merge time (fingerprint, for files that record one) and every mapped row
+    range covers whole chunks of it; together the mapped chunks are exactly the chunks with rows that
+    the virtual file records. Rows of a chunk are a function of (card, chunk), so the data read through
+    the file are the rows recorded."""
+    where = f"virtual dataset file {path}"
+    again = "merge the run again"
+    # one mapping list, identical for every column: (file name, source rows, a, b, destination a)
+    mappings = None
+    for name in names:
+        ds = f[name]
+        if not ds.is_virtual:
+            raise ValueError(f"column {name!r} is not a virtual dataset")
+        maps = []
+        for vmap in ds.virtual_sources():
+            if vmap.dset_name != name or vmap.file_name == ".":
+                raise ValueError(f"column {name!r} maps {vmap.file_name}:{vmap.dset_name}")
+            a, b = _contiguous(vmap.src_space, f"column {name!r}")
+            p, _ = _contiguous(vmap.vspace, f"column {name!r}")
+            maps.append((vmap.file_name, tuple(vmap.src_space.shape), a, b, p))
+        if mappings is None:
+            mappings = maps
+        elif maps != mappings:
+            raise ValueError(f"column {name!r} maps other rows than column {names[0]!r}")
+    mappings = mappings or []
+    pos = 0
+    for _, _, a, b, p in mappings:
+        if p != pos:
+            raise ValueError("virtual mappings are not consecutive")
+        pos += b - a
+    if pos != int(chunk_rows.sum()):
+        raise ValueError(f"virtual mappings cover {pos} rows, chunk_rows {int(chunk_rows.sum())}")
+    recorded = None
+    if "virtual_sources" in attrs:
+        recorded = meta_json(attrs["virtual_sources"], "attribute virtual_sources", dict)
+        if set(recorded) != {m[0] for m in mappings}:
+            raise ValueError("attribute virtual_sources does not list the mapped files")
+
+    expected = {int(c): int(r) for c, r in zip(chunks.tolist(), chunk_rows.tolist()) if r > 0}
+    covered: dict[int, int] = {}
+    ranges: dict[str, list] = {}
+    for file_name, shape, a, b, _ in mappings:
+        ranges.setdefault(file_name, []).append((shape, a, b))
+    for file_name, wanted in ranges.items():
+        src = Path(file_name)
+        if not src.is_absolute():
+            src = path.parent / src
+        if not src.is_file():
+            raise UserError(f"{where}: source {src} is missing")
+        try:
+            with h5open(src, "r") as g:
+                src_attrs = {k: attr_value(v) for k, v in g.attrs.items()}
+                if src_attrs.get("format") not in ("flavorscan-segment", "flavorscan-merged"):
+                    raise UserError(f"{where}: source {src} is not a flavorscan segment; {again}")
+                if src_attrs.get("card_hash") != attrs["card_hash"]:
+                    raise UserError(
+                        f"{where}: source {src} belongs to a run of a different card (restarted since "
+                        f"the merge?); {again}"
+                    )
+                src_chunks, src_rows = _chunk_lists(g)
+                fingerprint = source_fingerprint(src_attrs, src_chunks, src_rows)
+                for name in names:
+                    ds = g.get(name)
+                    if ds is None:
+                        raise UserError(f"{where}: {src} has no dataset {name}")
+                    for shape, _, _ in wanted:
+                        if tuple(ds.shape) != shape or ds.dtype != schema[name]:
+                            raise UserError(
+                                f"{where}: {src}:{name} has shape {ds.shape} dtype {ds.dtype}, expected "
+                                f"{shape} {schema[name]}"
+                            )
+        except UserError:
+            raise
+        except (OSError, KeyError, ValueError, TypeError) as exc:
+            raise UserError(f"{where}: cannot read source {src}: {one_line(exc)}") from None
+        offsets = np.concatenate([[0], np.cumsum(src_rows)])
+        for shape, a, b in wanted:
+            ia = int(np.searchsorted(offsets, a, side="left"))
+            ib = int(np.searchsorted(offsets, b, side="right")) - 1
+            if shape != (int(offsets[-1]),) or ia >= len(offsets) or offsets[ia] != a or offsets[ib] != b:
+                raise UserError(f"{where}: rows {a}:{b} of {src} are not whole chunks of it; {again}")
+            for j in range(ia, ib):
+                c, r = int(src_chunks[j]), int(src_rows[j])
+                if r == 0:
+                    continue
+                if expected.get(c) != r or c in covered:
+                    raise UserError(
+                        f"{where}: source {src} holds chunks other than the file records (chunk {c}, "
+                        f"{r} rows); {again}"
+                    )
+                covered[c] = r
+        if recorded is not None and recorded[file_name] != fingerprint:
+            raise UserError(f"{where}: source {src} was rewritten since the merge; {again}")
+    if covered != expected:
+        lost = sorted(set(expected) - set(covered))
+        raise UserError(f"{where}: its sources no longer hold chunks {lost[:5]} it records; {again}")
+
+
+
+
+# --------------------------------------------------------------------------------------------------
+# catalog of a run directory or merged file
+
+
+def _dedupe(segments: list[Segment]) -> int:
+    """Mark chunks already covered by an earlier segment (same chunk twice: identical rows by
+    construction); returns how many duplicate chunk entries were dropped."""
+    seen: set[int] = set()
+    dropped = 0
+    for seg in segments:
+        mask = np.ones(len(seg.chunks), dtype=bool)
+        for j, c in enumerate(seg.chunks.tolist()):
+            if c in seen:
+                mask[j] = False
+                dropped += 1
+            else:
+                seen.add(c)
+        seg.keep_chunks = mask
+        if mask.all():
+            continue
+        if seg.format != "flavorscan-segment":  # merged files hold unique chunks
+            raise UserError(f"{seg.path} repeats chunks of another file")
+        offsets = np.concatenate([[0], np.cumsum(seg.chunk_rows)])
+        keep = []
+        for j in np.flatnonzero(mask & (seg.chunk_rows > 0)):
+            a, b = int(offsets[j]), int(offsets[j + 1])
+            if keep and keep[-1][1] == a:
+                keep[-1] = (keep[-1][0], b)
+            else:
+                keep.append((a, b))
+        seg.keep = keep
+    return dropped
+
+
+@dataclass
+class Catalog:
+    """The readable files of a run directory (its complete segments) or of one merged file, with the
+    chunks recorded twice marked (see :attr:`Segment.keep`)."""
+
+    path: Path
+    kind: str  # "directory" or "file"
+    run: dict | None
+    segments: list
+    duplicates: int
+    tmp_files: int
+
+    def schema(self) -> dict:
+        schema: dict | None = None
+        first = None
+        for seg in self.segments:
+            if schema is None:
+                schema, first = seg.schema, seg.path
+            elif seg.schema != schema:
+                raise UserError(
+                    f"{seg.path} and {first} have different columns or dtypes; the run mixes outputs of "
+                    f"different flavorscan versions"
+                )
+        return dict(schema or {})
+
+
+def catalog(path) -> Catalog:
+    """The :class:`Catalog` of a run directory or merged file (anything else is a :class:`UserError`)."""
+    path = Path(path)
+    if path.is_dir():
+        run = read_run_json(path)
+        segments = [read_meta(p) for p in segment_files(path)]
+        for seg in segments:
+            if seg.attrs.get("card_hash") != run["card_hash"]:
+                raise UserError(f"{seg.path} belongs to a run of a different card than {path / RUN_FILE}")
+        tmp = sum(1 for e in os.scandir(path) if TMP_RE.match(e.name))
+        cat = Catalog(path, "directory", run, segments, 0, tmp)
+    elif path.is_file():
+        cat = Catalog(path, "file", None, [read_meta(path)], 0, 0)
+    elif path.exists():
+        raise UserError(f"{path} is neither a run directory nor a file")
+    else:
+        raise UserError(f"{path} does not exist")
+    cat.duplicates = _dedupe(cat.segments)
+    return cat
+
+
+def run_summary(cat: Catalog) -> dict:
+    """Run-level metadata of a catalog: card JSON and hash, provenance (run.json's, or the file's),
+    provenance keys that differ between segments, shards, planned chunks."""
+    segs = cat.segments
+    if cat.run is not None:
+        provenance = dict(cat.run.get("provenance") or {})
+        chash = cat.run.get("card_hash") or ""
+        card_json = canonical_json(cat.run.get("card", {}))
+    elif segs:
+        provenance = dict(segs[0].provenance)
+        chash = attr_str(segs[0].attrs.get("card_hash", ""))
+        card_json = attr_str(segs[0].attrs.get("card", "{}"))
+    else:  # pragma: no cover - a file catalog always has its one entry
+        provenance, chash, card_json = {}, "", "{}"
+    variants: dict[str, list] = {}
+    keys = set(provenance)
+    for seg in segs:
+        keys |= set(seg.provenance)
+    for key in sorted(keys):
+        values = {canonical_json(seg.provenance.get(key)) for seg in segs}
+        values.add(canonical_json(provenance.get(key)))
+        if len(values) > 1:
+            variants[key] = [json.loads(v) for v in sorted(values)]
+    shards: set[str] = set()
+    planned = []
+    if cat.run is not None and cat.run.get("planned_chunks") is not None:
+        planned.append(int(cat.run["planned_chunks"]))
+    for seg in segs:
+        if "provenance_variants" in seg.attrs:  # merged file: what the merge recorded
+            for key, vals in json.loads(attr_str(seg.attrs["provenance_variants"])).items():
+                variants.setdefault(key, vals)
+        if "shard" in seg.attrs:
+            shards.add(attr_str(seg.attrs["shard"]))
+        if "shards" in seg.attrs:
+            shards.update(json.loads(attr_str(seg.attrs["shards"])))
+        if seg.attrs.get("planned_chunks") is not None:
+            planned.append(int(seg.attrs["planned_chunks"]))
+    return {
+        "card_json": card_json,
+        "card_hash": chash,
+        "provenance": provenance,
+        "provenance_variants": variants,
+        "shards": sorted(shards, key=lambda t: tuple(int(x) for x in t.split("/"))),
+        "planned_chunks": max(planned) if planned else None,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# load
+
+
+def load(directory, columns: Iterable[str] | str | None = None) -> dict[str, np.ndarray]:
+    """Columns of a run (directory) or merged file as {name: 1-D array}, rows sorted by ``point_id``
+    (stable), hence independent of sharding and resume order. Chunks recorded twice are read once.
+    ``columns``: names to return (default all, in stored order). A run without segments gives ``{}``.
+    Bad paths, unreadable files, unknown columns: :class:`UserError`."""
+    cat = catalog(directory)
+    schema = cat.schema()
+    if not cat.segments or not schema:
+        return {}
+    if columns is None:
+        names = list(schema)
+    else:
+        names = [columns] if isinstance(columns, str) else list(columns)
+        unknown = [n for n in names if n not in schema]
+        if unknown:
+            raise UserError(f"no column {unknown[0]!r} in {cat.path} (columns: {', '.join(schema)})")
+    read = names + (["point_id"] if "point_id" not in names else [])
+    total = sum(seg.kept_rows for seg in cat.segments)
+    out = {n: np.empty(total, dtype=schema[n]) for n in read}
+    pos = 0
+    for seg in cat.segments:
+        if not seg.keep:
+            continue
+        try:
+            with h5open(seg.path, "r") as f:
+                start = pos
+                for name in read:
+                    ds = f[name]
+                    p = start
+                    for a, b in seg.keep:
+                        if b > a:
+                            ds.read_direct(out[name], np.s_[a:b], np.s_[p : p + b - a])
+                        p += b - a
+                pos = p
+        except (OSError, KeyError, ValueError, TypeError) as exc:
+            raise UserError(f"cannot read {seg.path}: {one_line(exc)}") from None
+    pid = out["point_id"]
+    if total > 1 and not np.all(pid[1:] >= pid[:-1]):
+        order = np.argsort(pid, kind="stable")
+        for name in read:
+            out[name] = out[name][order]
+    return {n: out[n] for n in names}
+
+
+def load_dataframe(directory, columns: Iterable[str] | str | None = None):
+    """:func:`load` as a pandas DataFrame (pandas is optional: UserError with an install hint)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise UserError("load_dataframe needs pandas: pip install pandas") from None
+    return pd.DataFrame(load(directory, columns))
