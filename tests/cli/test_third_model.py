@@ -54,9 +54,11 @@ def test_toy_loop_integral_against_quadrature():
     integrate = pytest.importorskip("scipy.integrate")
     from tests.third_model.kernel import loop_integral
 
-    for r in (1e-4, 0.3, 1.0, 40.0, 1e3):
-        exact = integrate.quad(lambda x: (1 - x) ** 2 * (1 + x) / ((1 - x) ** 2 + x * r), 0, 1, epsrel=1e-12)[0]
-        assert float(loop_integral(r)) == pytest.approx(exact, rel=1e-6), r
+    for r in (1e-8, 1e-4, 0.3, 1.0, 40.0, 1e3, 1e5):
+        breaks = [p for p in (1 / r, 1 - r**0.5) if 0 < p < 1]  # the integrand's two end-point scales
+        exact = integrate.quad(lambda x: (1 - x) ** 2 * (1 + x) / ((1 - x) ** 2 + x * r), 0, 1, epsrel=1e-13,
+                               limit=500, points=breaks)[0]
+        assert float(loop_integral(r)) == pytest.approx(exact, rel=1e-8), r
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +82,7 @@ def test_third_model_through_every_command(tmp_path, toy_env):
     assert summary["points_evaluated"] == 256 and summary["rows_kept"] == 256
 
     info = json.loads(flavorscan(toy_env, "info", run, "--json"))
-    assert info["card"]["model"] == "toy" and info["points"] == 256
+    assert info["card"]["model"] == "toy" and info["counts"]["points"] == 256 and info["complete"]
     assert {"g", "m", "delta_a_mu", "pass_delta_a_mu", "viable", "candidate"} <= set(info["columns"])
 
     flavorscan(toy_env, "merge", run, "-o", tmp_path / "merged.h5")

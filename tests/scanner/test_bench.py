@@ -43,6 +43,7 @@ def bench_json():
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_bench_json_keys_and_types(bench_json):
     for key, kind in KEYS.items():
         assert key in bench_json, key
@@ -60,6 +61,7 @@ def test_bench_json_keys_and_types(bench_json):
     assert isinstance(bench_json["jax_version"], str) and isinstance(bench_json["devices"], int)
 
 
+@pytest.mark.slow
 def test_bench_float32_is_computed_in_float32():
     """The test process runs with x64 on: --dtype float32 must re-run in a child with FLAVORSCAN_X64=0, and
     the child checks the dtype of the computed columns (it refuses to report float32 for float64 work)."""

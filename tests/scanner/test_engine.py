@@ -13,8 +13,9 @@ import time
 import numpy as np
 import pytest
 
-from flavorscan.scanner.store import load
-from flavorscan.scanner.store import info
+from flavorscan.scanner.store import info, load
+
+pytestmark = pytest.mark.slow  # every test here starts flavorscan processes
 
 CARD = """
 model = "lq"

@@ -16,6 +16,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 CARD = """
 model = "lq"
 measurements = "paper2022"
@@ -52,6 +54,7 @@ ROW_BYTES_LOWER_BOUND = 300 * 8
 """Every row holds > 300 float64/int64/bool columns (parameters, ~100 observables, 3 columns per constraint)."""
 
 
+@pytest.mark.slow
 def test_peak_host_memory_does_not_grow_with_n(tmp_path, env):
     """Fails if kept rows accumulate in host memory during a run: the 4x larger scan would raise the
     peak by more than a quarter of its extra rows' size."""

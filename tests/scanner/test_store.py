@@ -302,6 +302,7 @@ def _finished_on_disk(run) -> set:
     return done
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_at_random_moments(tmp_path):
     run = tmp_path / "run"
     rng = random.Random()
@@ -356,6 +357,7 @@ w.flush()
 """
 
 
+@pytest.mark.slow
 def test_kill_inside_flush(tmp_path):
     run = tmp_path / "run"
     write_run(run, range(5))

@@ -71,6 +71,7 @@ def test_bad_scan_values_name_the_key(scan, key):
     assert "\n" not in message
 
 
+@pytest.mark.slow
 def test_bad_card_through_cli_exits_2(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('model = "zprime"\n[scan]\nn = 10\ncharges = "B-3Lmu"\nepsilon = "loop"\n'
@@ -134,6 +135,7 @@ def test_random_values_in_range_and_log_uniform(sampled):
     np.testing.assert_array_equal(params["g_bs_R"], 0.0)
 
 
+@pytest.mark.slow
 def test_random_models_cycle_with_point_id(sampled):
     from flavorscan.scanner.models.zprime.card import resolve_charges
 
@@ -180,6 +182,7 @@ def _anomaly_sums(q, lep, e, n):
     ])
 
 
+@pytest.mark.slow
 def test_catalog_scan_models_pass_condition_13_and_are_anomaly_free():
     import jax
 
@@ -280,6 +283,7 @@ def test_run_rows_against_independent_g2(reference):
     np.testing.assert_array_equal(rows["X_q_1"], np.where(rows["point_id"] % 3 == 1, 1 / 3, 0.0))
 
 
+@pytest.mark.slow
 def test_summary_counts(reference):
     from flavorscan.scanner.store import info
     from flavorscan.scanner.models.zprime.summary import summarize
@@ -298,6 +302,7 @@ def test_summary_counts(reference):
             assert (m["m_Zp_min"], m["m_Zp_max"]) == (rows["m_Zp"][v].min(), rows["m_Zp"][v].max())
 
 
+@pytest.mark.slow
 def test_same_seed_and_resume_give_identical_rows(tmp_path, run_card, env, reference):
     _, rows = reference
     result = flavorscan(["run", str(run_card), "--out", str(tmp_path), "--quiet", "--segment-rows", "1"], env)
@@ -314,6 +319,7 @@ def test_same_seed_and_resume_give_identical_rows(tmp_path, run_card, env, refer
         np.testing.assert_array_equal(again[name], rows[name], err_msg=name)
 
 
+@pytest.mark.slow
 def test_example_cards_resolve():
     from flavorscan.scanner.config import load_card
 
@@ -326,6 +332,7 @@ def test_example_cards_resolve():
     assert [m["label"] for m in b3["models"]] == ["B-3Lmu", "B3-3Lmu"]
 
 
+@pytest.mark.slow
 def test_bench_zprime_cli(env):
     """``flavorscan bench --model zprime --json``: the keys of interface.md, all 273 catalog sets sampled."""
     import json
