@@ -110,15 +110,18 @@ def base_inputs(
     nu_quark_masses="1TeV",
     loop_quark_masses: str = "letter",
     nu_term_signs=(1.0, -1.0, -1.0),
+    ckm: Mapping[str, float] | None = None,
 ) -> dict[str, np.ndarray]:
-    """The inputs pytree every kernel takes: constants, masses and the CKM of one measurement set.
+    """The inputs pytree every kernel takes: constants, masses and the CKM of one measurement set (or the
+    Wolfenstein parameters ``ckm`` = {lambda, A, rhobar, etabar} given explicitly, e.g. from a card's
+    resolved likelihood).
 
     All leaves are float64/complex128 numpy arrays so the dict can be passed through jit/vmap unchanged
     (as a closed-over constant or an argument) and cast to float32 for benchmarks in one place.
     """
     if loop_quark_masses not in LOOP_QUARK_MASS_CHOICES:
         raise ValueError(f"loop_quark_masses must be one of {LOOP_QUARK_MASS_CHOICES}")
-    ckm = measurement_set(measurements)["ckm"]
+    ckm = measurement_set(measurements)["ckm"] if ckm is None else ckm
     lifetimes = value("leptons", "lifetimes")
     hbar = value("constants", "hbar_GeV_s")
     widths = np.where(lifetimes > 0, hbar / np.where(lifetimes > 0, lifetimes, 1.0), 0.0)

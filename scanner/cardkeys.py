@@ -12,9 +12,15 @@ it).
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, Iterable, NamedTuple
 
 from flavorscan.scanner.errors import UserError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 REQUIRED = "required"
 """The ``default`` of a key that has none."""
@@ -134,8 +140,7 @@ def reject_unknown(section: dict, allowed, where: str) -> None:
     names = {k.name if isinstance(k, CardKey) else k for k in allowed}
     for key in section:
         if key not in names:
-            raise UserError(f"{where}{echo(key) if not isinstance(key, str) or len(key) > ECHO_CHARS else key}: "
-                            f"unknown key{did_you_mean(key, names)}")
+            raise UserError(f"{where}{key_text(key)}: unknown key{did_you_mean(key, names)}")
 
 
 def did_you_mean(name, known: Iterable[str]) -> str:
@@ -150,3 +155,22 @@ def did_you_mean(name, known: Iterable[str]) -> str:
     if len(known) <= 12:
         return f" (allowed: {', '.join(known)})"
     return ""
+
+
+def parse_toml(data: bytes, source: str) -> dict:
+    """A TOML document as a dict; every failure (not UTF-8, malformed, nested too deep) is one UserError line."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{source}: not UTF-8 text") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{source}: malformed TOML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise UserError(f"{source}: malformed TOML: nested too deeply") from None
+
+
+def key_text(key) -> str:
+    """A table key as shown in an error message (shortened; TOML keys are strings)."""
+    return str(key) if len(str(key)) <= ECHO_CHARS else str(key)[: ECHO_CHARS - 3] + "..."

@@ -8,7 +8,8 @@ import sys
 
 from flavorscan.scanner.errors import UserError
 
-COMMANDS = ("point", "run", "info", "merge", "bench", "refine", "fit", "plot", "report", "charges")
+COMMANDS = ("point", "run", "info", "merge", "bench", "refine", "fit", "plot", "report", "charges", "constraints",
+            "observables", "wcxf")
 
 
 class _OneLineParser(argparse.ArgumentParser):

@@ -11,16 +11,17 @@ resolvers validate against.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
+from flavorscan.kernels.constants import MEASUREMENT_SETS
 from flavorscan.scanner import models
 from flavorscan.scanner.cardkeys import (
     REQUIRED,
     CardKey,
     choice,
     number,
+    parse_toml,
     reject_unknown,
     string_list,
     table,
@@ -28,18 +29,15 @@ from flavorscan.scanner.cardkeys import (
 from flavorscan.scanner.errors import UserError
 from flavorscan.scanner.files import read_regular_file
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-MEASUREMENT_SETS = ("paper2022", "current")
 MAX_CARD_BYTES = 1 << 20
 """A card is a few kB; anything above 1 MiB is refused before parsing (a hostile card cannot exhaust memory)."""
 
 TOP_KEYS = (
     CardKey("model", "string", REQUIRED, "the registered model: \"lq\" or \"zprime\" (flavorscan models lists them)"),
     CardKey("measurements", "string", "paper2022", "measurement set: \"paper2022\" or \"current\""),
+    CardKey("measurements_file", "string", None,
+            "a TOML file of [constraint.<name>] tables (path relative to the card) that replace same-named "
+            "constraints of the set or add new ones (docs/likelihood.md)"),
     CardKey("title", "string", None, "a title for plots and reports"),
     CardKey("point", "table", None, "one point (flavorscan point, fit); the model's [point] keys"),
     CardKey("scan", "table", None, "a scan (flavorscan run); engine keys plus the model's [scan] keys"),
@@ -90,8 +88,9 @@ def resolve_scan(section: dict, spec) -> dict:
     return scan
 
 
-def resolve_card(raw: dict, source: str = "card") -> dict:
-    """Validate a parsed card (a dict from TOML) and return the resolved card."""
+def resolve_card(raw: dict, source: str = "card", base: Path | None = None) -> dict:
+    """Validate a parsed card (a dict from TOML) and return the resolved card. ``base``: the folder a
+    relative ``measurements_file`` is read from (the card's folder; default the working directory)."""
     reject_unknown(raw, TOP_KEYS, "")
     if "model" not in raw:
         raise UserError(f"{source}: model: missing ({' or '.join(repr(n) for n in models.names())})")
@@ -111,28 +110,29 @@ def resolve_card(raw: dict, source: str = "card") -> dict:
     if "scan" in raw:
         card["scan"] = resolve_scan(table(raw["scan"], "scan"), spec)
     card["constraints"] = resolve_constraints(table(raw.get("constraints", {}), "constraints"), spec)
+    user = None
+    if "measurements_file" in raw:
+        from flavorscan.scanner.likelihood import read_measurement_file
+
+        if not isinstance(raw["measurements_file"], str):
+            raise UserError("measurements_file: expected a path (a string)")
+        path = (Path(base) if base is not None else Path.cwd()) / raw["measurements_file"]
+        user = read_measurement_file(path)
+        card["measurements_file"] = str(path.resolve())
+    from flavorscan.scanner.likelihood import resolve_likelihood
+
+    card["likelihood"] = resolve_likelihood(spec, measurements, card["constraints"], user)
     if "refine" in raw:
         from flavorscan.scanner.refine.settings import resolve_refine
 
         card["refine"] = resolve_refine(table(raw["refine"], "refine"), spec.parametrisation(card).free_names)
-    from flavorscan.scanner.constraints import check_constraint_names
-
-    check_constraint_names(card)
     return card
 
 
-def parse_toml(data: bytes, source: str) -> dict:
-    """A TOML document as a dict; every failure (not UTF-8, malformed, nested too deep) is one UserError line."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"{source}: not UTF-8 text") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{source}: malformed TOML: {str(exc).splitlines()[0]}") from None
-    except RecursionError:
-        raise UserError(f"{source}: malformed TOML: nested too deeply") from None
+def identity(card: dict) -> dict:
+    """What identifies a run of the card: the resolved card without the path of its measurement file (the
+    file's values are in the card's likelihood; moving the file changes nothing)."""
+    return {k: v for k, v in card.items() if k != "measurements_file"}
 
 
 def load_card(path) -> dict:
@@ -140,7 +140,7 @@ def load_card(path) -> dict:
     path = Path(path)
     data = read_regular_file(path, MAX_CARD_BYTES, "card")
     try:
-        return resolve_card(parse_toml(data, str(path)), str(path))
+        return resolve_card(parse_toml(data, str(path)), str(path), base=path.parent)
     except RecursionError:  # a resolver walking an absurdly nested value
         raise UserError(f"{path}: a value is nested too deeply") from None
 

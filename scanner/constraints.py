@@ -1,6 +1,8 @@
-"""Constraint layer: measurement sets (data files) -> pass flags, chi^2, smooth penalties, viability.
+"""Constraint layer: the card's likelihood -> pass flags, chi^2, smooth penalties, viability.
 
-Each enabled constraint turns one observable of a point into
+The card's enabled constraints, with their numbers, are in ``card["likelihood"]`` (resolved from the
+measurement set and the user's measurement file by :mod:`flavorscan.scanner.likelihood`). Each turns one
+observable of a point into
 - ``pass_<name>``: inside the allowed region (Gaussian: |pull| <= n_sigma; oscillation: inside the 3 sigma
   range of the point's own ordering; limits: on the allowed side);
 - ``chi2_<name>``: pull^2 for Gaussian and oscillation constraints (NaN for limits, which have no chi^2);
@@ -10,6 +12,9 @@ Each enabled constraint turns one observable of a point into
 ``chi2_total`` sums the enabled Gaussian/oscillation chi^2 with the correlations of the set (e.g. R(D),
 R(D*)); ``viable`` is 1 when every enabled constraint passes and every observable is finite; ``reason``
 is 0 for a normal row and 1 when some observable is NaN/inf (the row is then never viable).
+
+A Gaussian's sigma is the measurement's error, combined in quadrature with ``sigma_theory`` (the SM
+prediction's error) when the entry gives one. docs/likelihood.md describes every kind and field.
 
 Everything here is traced by JAX inside the engine's vmapped kernel: one Python loop over the enabled
 constraints at trace time, element-wise operations at run time.
@@ -22,11 +27,6 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
-from flavorscan.kernels.constants import measurement_set
-from flavorscan.scanner import models
-from flavorscan.scanner.cardkeys import did_you_mean
-from flavorscan.scanner.errors import UserError
-
 LIMIT_PENALTY_SCALE = 0.1
 REASON_OK, REASON_NONFINITE = 0, 1
 
@@ -35,43 +35,17 @@ class Constraint(NamedTuple):
     name: str
     kind: str
     observable: str
-    spec: dict  # the data-file entry (numbers, source)
+    spec: dict  # the likelihood entry (numbers, source)
 
 
-def available_constraints(model: str, measurements: str) -> dict[str, Constraint]:
-    """Every constraint of the set whose observable (or mass) the model computes."""
-    spec = models.get(model)
-    entry_names = {o.name for o in spec.observables} | {o.name for o in spec.parameters}
-    out = {}
-    for name, spec in measurement_set(measurements)["constraint"].items():
-        if spec["observable"] in entry_names and model in spec.get("models", (model,)):
-            out[name] = Constraint(name, spec["kind"], spec["observable"], spec)
-    return out
+class Verdict(NamedTuple):
+    """One constraint on one point: pass flag, signed pull (NaN for limits), penalty, and what the value was
+    compared to (``reference``: measurement or limit, mass-scaled where it scales; a [lo, hi] pair for ranges)."""
 
-
-def enabled_constraints(card: dict) -> list[Constraint]:
-    """The constraints a resolved card enables, in the data file's order."""
-    available = available_constraints(card["model"], card["measurements"])
-    settings = card["constraints"]
-    if settings["enabled"] == "default":
-        names = [n for n, c in available.items() if c.spec.get("default", True)]
-    else:
-        names = list(settings["enabled"])
-    names = [n for n in names if n not in settings["disabled"]]
-    return [available[n] for n in names]
-
-
-def check_constraint_names(card: dict) -> None:
-    """Every constraint named in the card must exist in its measurement set and apply to its model."""
-    available = available_constraints(card["model"], card["measurements"])
-    settings = card["constraints"]
-    named = ([] if settings["enabled"] == "default" else settings["enabled"]) + settings["disabled"]
-    for name in named:
-        if name not in available:
-            raise UserError(
-                f"constraints: {name!r} is not a {card['model']} constraint of measurement set "
-                f"{card['measurements']!r}{did_you_mean(name, available)}"
-            )
+    passed: object
+    pull: object
+    penalty: object
+    reference: object
 
 
 def _prediction(spec, observable):
@@ -83,7 +57,7 @@ def _asymmetric_pull(x, centre, sigma_lo, sigma_hi):
     return jnp.where(x >= centre, (x - centre) / sigma_hi, (x - centre) / sigma_lo)
 
 
-def _oscillation_sigmas(spec, ordering: str):
+def oscillation_sigmas(spec, ordering: str):
     """1 sigma errors [lo, hi] of one ordering: given, or the 3 sigma half-ranges divided by 3."""
     if f"{ordering}_sigma" in spec:
         return spec[f"{ordering}_sigma"]
@@ -117,42 +91,52 @@ def _interpolated_limit(spec, values):
     return l_lo + (l_hi - l_lo) * (mass - m_lo) / (m_hi - m_lo)
 
 
-def evaluate_one(constraint: Constraint, values: dict, n_sigma: float, overrides: dict):
-    """(pass, signed pull or NaN, penalty) of one constraint for one point's observable/parameter values."""
+def gaussian_sigmas(spec) -> tuple[float, float]:
+    """(sigma below, sigma above) of a Gaussian entry: the measurement's errors, each combined in quadrature
+    with the theory error ``sigma_theory`` when given."""
+    theory = spec.get("sigma_theory", 0.0)
+    lo = spec.get("sigma_lo", spec.get("sigma"))
+    hi = spec.get("sigma_hi", spec.get("sigma"))
+    return math.hypot(lo, theory), math.hypot(hi, theory)
+
+
+def evaluate_one(constraint: Constraint, values: dict, n_sigma: float) -> Verdict:
+    """The :class:`Verdict` of one constraint for one point's observable/parameter values."""
     spec, kind = constraint.spec, constraint.kind
     x = _prediction(spec, values[constraint.observable])
     nan = jnp.full_like(x, math.nan)
     if kind == "gaussian":
-        sigma_lo = spec.get("sigma_lo", spec.get("sigma"))
-        sigma_hi = spec.get("sigma_hi", spec.get("sigma"))
+        sigma_lo, sigma_hi = gaussian_sigmas(spec)
         pull = _asymmetric_pull(x, spec["value"], sigma_lo, sigma_hi)
-        return jnp.abs(pull) <= n_sigma, pull, jnp.maximum(jnp.abs(pull) - n_sigma, 0.0) ** 2
+        return Verdict(jnp.abs(pull) <= n_sigma, pull, jnp.maximum(jnp.abs(pull) - n_sigma, 0.0) ** 2,
+                       spec["value"] + 0.0 * x)
     if kind == "oscillation":
         inverted = values["ordering"] > 0.5
         best = jnp.where(inverted, spec["io_best"], spec["no_best"])
         lo = jnp.where(inverted, spec["io_range"][0], spec["no_range"][0])
         hi = jnp.where(inverted, spec["io_range"][1], spec["no_range"][1])
-        no_sig, io_sig = _oscillation_sigmas(spec, "no"), _oscillation_sigmas(spec, "io")
+        no_sig, io_sig = oscillation_sigmas(spec, "no"), oscillation_sigmas(spec, "io")
         sigma_lo = jnp.where(inverted, io_sig[0], no_sig[0])
         sigma_hi = jnp.where(inverted, io_sig[1], no_sig[1])
         pull = _asymmetric_pull(x, best, sigma_lo, sigma_hi)
         width = hi - lo
         penalty = limit_penalty((lo - x) / width) + limit_penalty((x - hi) / width)
-        return (x >= lo) & (x <= hi), pull, penalty
+        return Verdict((x >= lo) & (x <= hi), pull, penalty, best + 0.0 * x)
     if kind == "upper_limit":
-        limit = overrides.get(constraint.name, _mass_scaled_limit(spec, values))
-        return x <= limit, nan, limit_penalty(x / limit - 1.0)
+        limit = _mass_scaled_limit(spec, values)
+        return Verdict(x <= limit, nan, limit_penalty(x / limit - 1.0), limit + 0.0 * x)
     if kind == "lower_limit":
-        limit = overrides.get(constraint.name, spec["value"])
-        return x >= limit, nan, limit_penalty(1.0 - x / limit)
+        limit = spec["value"]
+        return Verdict(x >= limit, nan, limit_penalty(1.0 - x / limit), limit + 0.0 * x)
     if kind == "range":
         factor = _mass_scaled_limit(dict(spec, value=1.0), values)  # the same scaling as upper limits
         lo, hi = spec["lo"] * factor, spec["hi"] * factor
         width = hi - lo
-        return (x >= lo) & (x <= hi), nan, limit_penalty((lo - x) / width) + limit_penalty((x - hi) / width)
+        penalty = limit_penalty((lo - x) / width) + limit_penalty((x - hi) / width)
+        return Verdict((x >= lo) & (x <= hi), nan, penalty, jnp.stack([lo + 0.0 * x, hi + 0.0 * x]))
     if kind == "mass_dependent_upper_limit":
         limit = _interpolated_limit(spec, values)
-        return x <= limit, nan, limit_penalty(x / limit - 1.0)
+        return Verdict(x <= limit, nan, limit_penalty(x / limit - 1.0), limit + 0.0 * x)
     raise ValueError(f"constraint {constraint.name}: unknown kind {kind!r}")
 
 
@@ -160,15 +144,11 @@ class ConstraintSet:
     """The enabled constraints of one card, evaluated on a point's values (traceable by JAX)."""
 
     def __init__(self, card: dict):
-        self.constraints = enabled_constraints(card)
+        likelihood = card["likelihood"]
+        self.constraints = [Constraint(entry["name"], entry["kind"], entry["observable"], entry)
+                            for entry in likelihood["constraints"]]
         self.n_sigma = card["constraints"]["n_sigma"]
-        aliases = models.get(card["model"]).constraint_aliases
-        self.overrides = {name: card["constraints"][key] for key, name in aliases.items() if key in card["constraints"]}
-        enabled = {c.name for c in self.constraints}
-        self.correlations = [
-            c for c in measurement_set(card["measurements"]).get("correlation", [])
-            if all(name in enabled for name in c["observables"])
-        ]
+        self.correlations = likelihood["correlations"]
 
     @property
     def names(self) -> list[str]:
@@ -191,7 +171,7 @@ class ConstraintSet:
         penalty_total = jnp.asarray(0.0)
         pulls = {}
         for constraint in self.constraints:
-            passed, pull, penalty = evaluate_one(constraint, values, self.n_sigma, self.overrides)
+            passed, pull, penalty, _ = evaluate_one(constraint, values, self.n_sigma)
             out[f"pass_{constraint.name}"] = passed
             out[f"chi2_{constraint.name}"] = pull * pull
             out[f"penalty_{constraint.name}"] = penalty
@@ -212,4 +192,15 @@ class ConstraintSet:
         out["penalty_total"] = penalty_total
         out["viable"] = viable & finite
         out["reason"] = jnp.where(finite, REASON_OK, REASON_NONFINITE).astype(jnp.int8)
+        return out
+
+    def references(self, values: dict) -> dict:
+        """{name: (reference, pull)} of one point (traced): what its value was compared to — the measurement
+        (Gaussian), the best fit of the point's ordering (oscillation), the limit (mass-scaled where it
+        scales) or the [lo, hi] range, in the units of the measurement — and the signed pull (NaN for
+        limits)."""
+        out = {}
+        for constraint in self.constraints:
+            verdict = evaluate_one(constraint, values, self.n_sigma)
+            out[constraint.name] = (verdict.reference, verdict.pull)
         return out

@@ -17,6 +17,37 @@ def number(x):
     return x if math.isfinite(x) else None
 
 
+def constraint_report(constraint_set, columns, references) -> dict:
+    """Per enabled constraint of one point, what the verdict was: {"kind", "value" (the observable),
+    "compared_to" (in the observable's units: the measurement, the best fit of the point's ordering, the limit
+    — mass-scaled where it scales — or [lo, hi]), "pull" (Gaussian and oscillation), "ratio" (value / limit,
+    limits), "pass", "chi2", "approx" (the entry's numbers are approximate)}. ``columns`` and ``references``
+    (:meth:`~flavorscan.scanner.constraints.ConstraintSet.references`) of one point."""
+    report = {}
+    for constraint in constraint_set.constraints:
+        name, kind, spec = constraint.name, constraint.kind, constraint.spec
+        mapping = spec.get("prediction", {})
+        offset, scale = mapping.get("offset", 0.0), mapping.get("scale", 1.0)
+        reference, pull = references[name]
+        to_observable = lambda x: number((float(x) - offset) / scale)  # noqa: E731  (measured units -> observable)
+        value = number(columns[constraint.observable])
+        compared_to = [to_observable(r) for r in reference] if kind == "range" else to_observable(reference)
+        ratio = None
+        if kind in ("upper_limit", "lower_limit", "mass_dependent_upper_limit") and value is not None and compared_to:
+            ratio = number(value / compared_to)
+        report[name] = {
+            "kind": kind,
+            "value": value,
+            "compared_to": compared_to,
+            "pull": number(pull) if constraint_set.has_chi2(name) else None,
+            "ratio": ratio,
+            "pass": bool(columns[f"pass_{name}"]),
+            "chi2": number(columns[f"chi2_{name}"]) if constraint_set.has_chi2(name) else None,
+            "approx": bool(spec.get("approx", False)),
+        }
+    return report
+
+
 class Evaluator:
     """Compiled evaluation of points of one card (its model, measurement set and constraints).
 
@@ -33,11 +64,17 @@ class Evaluator:
         self.spec = models.get(card["model"])
         self.inputs = model_inputs(card)
         self.point_function = make_point_function(card, self.inputs)
-        self._compiled = jax.jit(self.point_function)
+        constraints = self.point_function.constraints
+
+        def with_references(params):
+            columns = self.point_function(params)
+            return columns, constraints.references(columns)
+
+        self._compiled = jax.jit(with_references)
 
     def columns(self, params) -> dict:
         """{column: scalar} of one point given as a params pytree."""
-        return self._compiled(params)
+        return self._compiled(params)[0]
 
     def evaluate(self, point: dict | None = None) -> dict:
         """The result of one point: the card's [point] (default) or another resolved [point] table.
@@ -47,18 +84,8 @@ class Evaluator:
             "viable": bool, "chi2_total": value, "units": {name: unit}}; non-finite numbers are None.
         """
         point = self.card["point"] if point is None else point
-        columns = self.columns(self.spec.point_params(point, self.inputs))
-        constraint_set = self.point_function.constraints
-        approximate = set(constraint_set.approximate)
-        constraints = {}
-        for constraint in constraint_set.constraints:
-            name = constraint.name
-            constraints[name] = {
-                "value": number(columns[constraint.observable]),
-                "pass": bool(columns[f"pass_{name}"]),
-                "chi2": number(columns[f"chi2_{name}"]) if constraint_set.has_chi2(name) else None,
-                "approx": name in approximate,  # limit recalled/approximated, not read from its source
-            }
+        columns, references = self._compiled(self.spec.point_params(point, self.inputs))
+        constraints = constraint_report(self.point_function.constraints, columns, references)
         return {
             "observables": {o.name: number(columns[o.name]) for o in self.spec.observables},
             "constraints": constraints,

@@ -54,3 +54,40 @@ def read_regular_file(path, max_bytes: int, what: str = "file", follow_symlinks:
         raise UserError(f"{path}: cannot read ({exc.strerror})") from None
     finally:
         os.close(fd)
+
+
+def check_output_path(path, what: str = "output") -> Path:
+    """An output path may be new or an existing regular file (replaced); a directory, a device, a FIFO, a
+    socket or a symbolic link is refused (writing there would replace or feed something that is not ours)."""
+    path = Path(path)
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return path
+    except OSError as exc:
+        raise UserError(f"{path}: cannot use as {what} ({exc.strerror})") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise UserError(f"{path}: is a symbolic link; give the {what} path itself")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise UserError(f"{path}: is {kind}; the {what} must be a new or a regular file")
+    return path
+
+
+def write_regular_file(path, text: str, what: str = "output") -> None:
+    """Write ``text`` to ``path`` atomically (a temporary file in the same folder, then a rename), refusing
+    anything but a new or regular file (:func:`check_output_path`)."""
+    path = check_output_path(path, what)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None

@@ -81,6 +81,7 @@ def run_scan(card: dict, out, *, shard=(0, 1), restart: bool = False, progress: 
         stop: an object whose ``requested`` attribute ends the run after the current step (StopRequest).
     """
     from flavorscan.scanner import store
+    from flavorscan.scanner.config import identity
     from flavorscan.scanner.engine import Progress, ScanEngine
     from flavorscan.scanner.provenance import provenance
 
@@ -92,10 +93,12 @@ def run_scan(card: dict, out, *, shard=(0, 1), restart: bool = False, progress: 
         raise UserError("--segment-rows and --segment-seconds must be positive")
     engine = ScanEngine(card)
     info = dict(provenance(), seed=card["scan"]["seed"], measurements=card["measurements"],
+                likelihood_hash=card["likelihood"]["hash"],
                 approximate_constraints=engine.point_function.constraints.approximate)
     planned = len(engine.planned_chunks(shard))
     with store.RunWriter(out, card, info, shard=shard, restart=restart, planned_chunks=engine.n_chunks,
-                         rows_per_segment=segment_rows, seconds_per_segment=segment_seconds) as writer:
+                         rows_per_segment=segment_rows, seconds_per_segment=segment_seconds,
+                         identity=identity(card)) as writer:
         summary = engine.run(writer, shard=shard, progress=Progress(enabled=None if progress else False), stop=stop)
     if stop is not None and stop.requested:  # a signal during the final segment write: written, now stop
         raise StopRequested

@@ -170,7 +170,8 @@ def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = No
 
 def builtin_card(reference: str) -> dict:
     """The resolved built-in card ``package/name.toml`` (a file in that package's cards/ folder)."""
-    from flavorscan.scanner.config import parse_toml, resolve_card
+    from flavorscan.scanner.cardkeys import parse_toml
+    from flavorscan.scanner.config import resolve_card
 
     package, _, name = reference.rpartition("/")
     return resolve_card(parse_toml((resources.files(package) / "cards" / name).read_bytes(), name), name)

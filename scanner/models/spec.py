@@ -124,6 +124,16 @@ class ModelSpec(NamedTuple):
     parametrisation: Callable[[dict], Parametrisation]
     """The refinement parametrisation for a resolved card."""
     presets: Presets
+    table_keys: Mapping[str, tuple] = {}
+    """Keys of the model's nested card tables, by a heading (e.g. the leptoquark ``[scan.fR]`` tables), for
+    docs/cards.md."""
+    set_entries: tuple[str, ...] = ()
+    """Entries of the measurement set the model reads as inputs whether or not they are enabled (stored in
+    ``card["likelihood"]["inputs"]["entries"]``; e.g. the leptoquark dm3l_sq best fits that fix m0I0 in
+    mass_scale = "dm3l" scans)."""
+    wilson_coefficients: Callable[[Mapping], dict] | None = None
+    """observables of one point -> its Wilson coefficients as a WCxf record {"eft", "basis", "scale",
+    "values": {name: complex}} (``flavorscan wcxf``); None for a model that exports none."""
     constraint_aliases: Mapping[str, str] = {}
     """Extra [constraints] keys of this model, each setting the value of one limit constraint (e.g. the
     leptoquark ``mass_floor_R2`` sets ``bound_mass_r2``)."""

@@ -193,14 +193,9 @@ class RunData:
         """Constraint names (from the pass_<name> columns), in the card's order where it is known."""
         if self._constraints is None:
             stored = [c[5:] for c in self.columns if c.startswith("pass_") and len(c) > 5]
-            order: list[str] = []
-            try:
-                from flavorscan.scanner.constraints import enabled_constraints
-
-                order = [c.name for c in enabled_constraints(self.card)]
-            except Exception:  # card or measurement set unavailable: the card's explicit list, if any
-                enabled = (self.card.get("constraints") or {}).get("enabled")
-                order = list(enabled) if isinstance(enabled, list) else []
+            likelihood = self.card.get("likelihood")
+            entries = likelihood.get("constraints") if isinstance(likelihood, dict) else None
+            order = [e.get("name") for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
             self._constraints = [c for c in order if c in stored] + [c for c in stored if c not in order]
         return self._constraints
 

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from flavorscan.scanner.errors import UserError
+from flavorscan.scanner.evaluate import constraint_report
 from flavorscan.scanner.refine.loop import STATUS_CONVERGED, STATUS_NAMES, Refiner, best_index, refiner_for
 from flavorscan.scanner.refine.settings import settings_of
 
@@ -65,14 +66,8 @@ def fit_card(card: dict, settings: dict | None = None, steps: int | None = None)
                                   settings)
     constraint_set = refiner.point_function.constraints
     failing = [n for n in refiner.constraint_names if not bool(columns[f"pass_{n}"][best])]
-    constraints = {}
-    for constraint in constraint_set.constraints:
-        name = constraint.name
-        constraints[name] = {
-            "value": _number(columns[constraint.observable][best]),
-            "pass": bool(columns[f"pass_{name}"][best]),
-            "chi2": _number(columns[f"chi2_{name}"][best]) if constraint_set.has_chi2(name) else None,
-        }
+    row = {name: np.asarray(values[best]) for name, values in columns.items()}
+    constraints = constraint_report(constraint_set, row, jax.device_get(constraint_set.references(row)))
     return {
         "params": {o.name: _number(columns[o.name][best]) for o in spec.parameters},
         "start_params": {name: _number(value[0]) for name, value in zip(names, first)},

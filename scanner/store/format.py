@@ -157,6 +157,36 @@ def card_hash(identity: Mapping) -> str:
     return hashlib.sha256(canonical_json(identity).encode("utf-8")).hexdigest()
 
 
+def first_difference(stored, new, path: str = "") -> str | None:
+    """The first place where two JSON-like values differ, as ``a.b[2]: <stored> there, <new> here``
+    (values shortened), or None if they are equal. Keys are visited in sorted order."""
+    where = path or "card"
+    if isinstance(stored, dict) and isinstance(new, dict):
+        for key in sorted(set(stored) | set(new), key=str):
+            if key not in stored or key not in new:
+                side = "only here" if key not in stored else "only there"
+                return f"{path + '.' if path else ''}{key}: {side}"
+            found = first_difference(stored[key], new[key], f"{path + '.' if path else ''}{key}")
+            if found:
+                return found
+        return None
+    if isinstance(stored, list) and isinstance(new, list):
+        for index, (a, b) in enumerate(zip(stored, new)):
+            label = a.get("name", index) if isinstance(a, dict) else index
+            found = first_difference(a, b, f"{where}[{label}]")
+            if found:
+                return found
+        if len(stored) != len(new):
+            return f"{where}: {len(stored)} entries there, {len(new)} here"
+        return None
+    if stored != new:
+        def short(value):
+            text = json.dumps(value)
+            return text if len(text) <= 40 else text[:37] + "..."
+        return f"{where}: {short(stored)} there, {short(new)} here"
+    return None
+
+
 def source_fingerprint(attrs: Mapping, chunks: np.ndarray, chunk_rows: np.ndarray) -> str:
     """sha256 of a source file's root attributes and chunk lists: recorded per source in a virtual
     file, so a source rewritten since the merge (restart, other code, other chunks) is noticed."""

@@ -14,6 +14,14 @@ from flavorscan.scanner.store.format import FORMAT_VERSION, h5open, one_line
 from flavorscan.scanner.store.reader import catalog, run_summary
 
 
+def _likelihood_hash(card_json) -> str | None:
+    """The hash of the run card's resolved likelihood (None for a card without one)."""
+    card = _parse_card(card_json)
+    likelihood = card.get("likelihood") if isinstance(card, dict) else None
+    value = likelihood.get("hash") if isinstance(likelihood, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def info(directory) -> dict:
     """Summary of a run directory (or merged file) as a JSON-able dict:
 
@@ -77,6 +85,7 @@ def info(directory) -> dict:
         "kind": cat.kind,
         "format_version": FORMAT_VERSION,
         "card_hash": run["card_hash"],
+        "likelihood_hash": _likelihood_hash(run["card_json"]),
         "card": _parse_card(run["card_json"]),
         "segments": len(segs) if cat.kind == "directory" else int(segs[0].attrs.get("segments", 1)),
         "shards": run["shards"],
@@ -114,6 +123,8 @@ def format_info(summary: Mapping) -> str:
 
     lines = [f"run: {summary['path']}"]
     lines.append(f"card hash: {summary['card_hash']}")
+    if summary.get("likelihood_hash"):
+        lines.append(f"likelihood hash: {summary['likelihood_hash']}")
     card = summary.get("card") or {}
     if card.get("model"):
         kind = "scan" if "scan" in card else "point" if "point" in card else "card"

@@ -28,6 +28,7 @@ from flavorscan.scanner.store.format import (
     atomic_write_text,
     canonical_json,
     card_hash,
+    first_difference,
     fsync_path,
     h5open,
     jsonable,
@@ -209,8 +210,10 @@ class RunWriter:
         if run_path.exists():
             run = read_run_json(self.directory)
             if run["card_hash"] != self._card_hash:
+                change = first_difference(run.get("card"), json.loads(self._card_json))
+                detail = f" ({change})" if change else ""
                 raise UserError(
-                    f"directory {self.directory} holds a run of a different card; "
+                    f"directory {self.directory} holds a run of a different card{detail}; "
                     f"use --restart or another --out"
                 )
             self.run = run

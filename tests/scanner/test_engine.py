@@ -259,7 +259,7 @@ def test_dm3l_mass_scale_equals_direct_evaluation_at_the_stored_m0i0(card, refer
     m_max = masses[2].max()
     conditioned_all = np.zeros_like(finite)
     conditioned_all[finite] = conditioned
-    normal, inverted = dm3l_targets(scan_card["measurements"])  # the set's best fits per ordering
+    normal, inverted = dm3l_targets(scan_card)  # the set's best fits per ordering
     target = np.where(rows["ordering"][finite] > 0.5, abs(inverted), abs(normal))
     np.testing.assert_allclose(np.abs(rows["dm3l_sq"][finite]), target, rtol=1e-12)
     mixing = ("s12_sq", "s13_sq", "s23_sq", "delta_cp", "alpha21", "alpha31")

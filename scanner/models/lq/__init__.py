@@ -10,6 +10,7 @@ from flavorscan.kernels.leptoquark import OBSERVABLES
 from flavorscan.scanner.models.lq import card, evaluation, sampling
 from flavorscan.scanner.models.lq.parametrisation import parametrisation
 from flavorscan.scanner.models.lq.presets import PRESETS
+from flavorscan.scanner.models.lq.wilson import wilson_coefficients
 from flavorscan.scanner.models.spec import ModelSpec
 
 SPEC = ModelSpec(
@@ -30,5 +31,8 @@ SPEC = ModelSpec(
     point_from_columns=evaluation.point_from_columns,
     parametrisation=parametrisation,
     presets=PRESETS,
+    table_keys={"[scan.fR], [scan.fL], [scan.yR], [scan.yL]": card.COUPLING_KEYS},
+    set_entries=("dm3l_sq",),
+    wilson_coefficients=wilson_coefficients,
     constraint_aliases={"mass_floor_R2": "bound_mass_r2", "mass_floor_S1": "bound_mass_s1"},
 )

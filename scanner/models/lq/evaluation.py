@@ -62,7 +62,7 @@ def conventions(card: dict) -> dict:
 
 def inputs(card: dict) -> dict:
     """The kernels' inputs pytree of a leptoquark card (float64 numpy leaves)."""
-    return constants.base_inputs(card["measurements"], **conventions(card))
+    return constants.base_inputs(card["measurements"], ckm=card["likelihood"]["inputs"]["ckm"], **conventions(card))
 
 
 def m0i0_from_masses(theta, phi, masses, kernel_inputs):
@@ -125,9 +125,10 @@ def point_from_columns(card: dict, row) -> dict:
     return point
 
 
-def dm3l_targets(measurements: str) -> tuple[float, float]:
-    """Best-fit Delta m^2_3l of the set for (normal, inverted) ordering, used by mass_scale = "dm3l"."""
-    spec = constants.measurement_set(measurements)["constraint"]["dm3l_sq"]
+def dm3l_targets(card: dict) -> tuple[float, float]:
+    """Best-fit Delta m^2_3l of the card's likelihood for (normal, inverted) ordering, used by
+    mass_scale = "dm3l" (the dm3l_sq entry of the set, or of the user's measurement file)."""
+    spec = card["likelihood"]["inputs"]["entries"]["dm3l_sq"]
     return spec["no_best"], spec["io_best"]
 
 
@@ -140,7 +141,7 @@ def make_evaluator(card: dict, kernel_inputs: dict):
     """Traced f(params) -> (parameter columns, observables) of one leptoquark point (module docstring)."""
     kernel_inputs = {k: jnp.asarray(v) for k, v in kernel_inputs.items()}
     fix_scale = fixes_mass_scale(card)
-    targets = dm3l_targets(card["measurements"]) if fix_scale else None
+    targets = dm3l_targets(card) if fix_scale else None
 
     def evaluate(params):
         params = dict(params)

@@ -44,4 +44,5 @@ SPEC = ModelSpec(
     point_from_columns=evaluation.point_from_columns,
     parametrisation=parametrisation,
     presets=PRESETS,
+    table_keys={"range tables of [scan] g_X, m_Zp, epsilon, g_bs": card.RANGE_KEYS},
 )

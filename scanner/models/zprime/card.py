@@ -56,6 +56,7 @@ from flavorscan.scanner.cardkeys import (
     choice,
     echo,
     integer,
+    key_text,
     number,
     pair,
     reject_unknown,
@@ -100,7 +101,7 @@ RANGE_KEYS = (
 def _charges_from_table(spec: Mapping) -> Charges:
     unknown = sorted(set(spec) - set(CHARGE_KEYS))
     if unknown:
-        raise ValueError(f"charges.{str(unknown[0])[:40]}: unknown key (expected {', '.join(CHARGE_KEYS)})")
+        raise ValueError(f"charges.{key_text(unknown[0])}: unknown key (expected {', '.join(CHARGE_KEYS)})")
     missing = [k for k in CHARGE_KEYS if k not in spec]
     if missing:
         raise ValueError(f"charges.{missing[0]}: missing")

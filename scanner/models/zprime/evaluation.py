@@ -32,7 +32,7 @@ PARAMETERS = SCALARS + tuple(
 
 def inputs(card: dict) -> dict:
     """The Z' kernels' inputs pytree of a card (float64 numpy leaves)."""
-    return zprime_inputs(card["measurements"])
+    return zprime_inputs(card["measurements"], ckm=card["likelihood"]["inputs"]["ckm"])
 
 
 def point_params(point: dict, kernel_inputs: dict) -> dict:
