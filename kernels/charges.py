@@ -1,4 +1,5 @@
-"""Catalog of anomaly-free, quark-universal U(1)_X charge sets (GSSTZ arXiv:2107.07518, section 3; zprime.md §1).
+"""Catalog of anomaly-free, quark-universal U(1)_X charge sets (GSSTZ arXiv:2107.07518, section 3;
+docs/physics/zprime.md §1).
 
 This is a host-side numpy enumeration, not a per-point JAX kernel: it runs once per ``max_charge`` and its
 result is cached.
@@ -42,11 +43,11 @@ Per-set classification (columns of :class:`Catalog`):
   X_L_j = X_L2 + X_q3 - X_q12 (so no coupling to Q1, Q2; j = 2 forces X_q3 != X_q12, i.e. X_q != 0), and
   X_L2 not in {-3 X_q3, -2 X_q3 - X_q12, -X_q3 - 2 X_q12} (no diquark couplings).
 
-Counts (``COUNT_KEYS``, the keys of interface.md). Every count except ``total``,
+Counts (``COUNT_KEYS``, the keys of docs/interface.md). Every count except ``total``,
 ``hypercharge_included_total`` and the ``third_family*`` ones is over the muoquark sets (``pass_13``):
 
 - total: number of sets. hypercharge_included_total: total + 1, the paper's 276 under the hypothesis of
-  zprime.md §1 (its catalog also counted the pure hypercharge direction, which is trivial once X_H = 0 and
+  docs/physics/zprime.md §1 (its catalog also counted the pure hypercharge direction, which is trivial once X_H = 0 and
   fails (13)); this is a hypothesis, not a check.
 - muoquark: pass (13). muoquark_14a / muoquark_14b: pass (13) and (14a) / (14b).
 - vector_14a, vector_14b, class1_14a, class1_14b: vector (class-1) sets passing (13) and (14a) / (14b).
@@ -97,7 +98,7 @@ class Catalog(NamedTuple):
     ``columns`` holds int64 arrays for ``index`` and the charges (``CATALOG_CHARGE_COLUMNS``), bool arrays for the
     flags of the module docstring, ``n_muon_choices`` and ``n_third_family``, the default muon assignment
     ``muon_L``, ``muon_E`` (the first entry of ``muon_choices``; NaN where (13) fails) and the Z' couplings it
-    implies in units of g_X at zero kinetic mixing: ``gV_mu``, ``gA_mu``, ``gnu_mu`` (zprime.md §2) and
+    implies in units of g_X at zero kinetic mixing: ``gV_mu``, ``gA_mu``, ``gnu_mu`` (docs/physics/zprime.md §2) and
     ``gV_q`` (= X_q).
     ``muon_choices[i]`` lists the assignments (X_L2, X_E2) of set i, those passing (14a) and (14b) first,
     then ascending.

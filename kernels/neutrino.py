@@ -1,7 +1,7 @@
 """Two-loop Majorana neutrino masses of the S1 + R2 (+ xi) model and oscillation observables.
 
 Source: J. Julio, S. Saad, A. Thapa, "Marriage between neutrino mass and flavor anomalies" (2022),
-Eqs. (3)-(5); conventions and known inconsistencies in shared/physics/leptoquark.md section 2 and
+Eqs. (3)-(5); conventions and known inconsistencies in docs/physics/leptoquark.md section 2 and
 docs/conventions.md.
 """
 

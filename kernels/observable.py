@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 
 class Observable(NamedTuple):
-    """Name (from shared/physics/interface.md), unit and a one-line description."""
+    """Name (from docs/interface.md), unit and a one-line description."""
 
     name: str
     unit: str

@@ -100,7 +100,8 @@ def _mass_scaling(value, where: str, parameters: set[str]) -> dict:
         raise UserError(f"{where}: expected {{mass = \"<parameter>\", power = <number>}}")
     if value["mass"] not in parameters:
         raise UserError(f"{where}.mass: {echo(value['mass'])} is not a parameter{did_you_mean(value['mass'], parameters)}")
-    return {"mass": value["mass"], "power": _finite(value["power"], f"{where}.power")}
+    power = _finite(value["power"], f"{where}.power")
+    return {"mass": value["mass"], "power": int(power) if isinstance(value["power"], int) else power}
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Plain numpy implementation of the ``flavorscan bench --model lq`` pipeline: the performance baseline.
 
-The same work as the JAX benchmark (shared/physics/interface.md), written the way one would write it with
+The same work as the JAX benchmark (docs/interface.md), written the way one would write it with
 numpy on stacked (N, 3, 3) arrays, without JAX:
 
     sampling      all 36 complex couplings, |entry| log-uniform in [1e-4, 1], phase uniform in [0, 2 pi);
@@ -19,7 +19,7 @@ numpy on stacked (N, 3, 3) arrays, without JAX:
     constraints   every default constraint of the measurement set "paper2022" (pass flags, chi^2 with the
                   R(D)-R(D*) correlation, penalties), viability, compaction of the viable rows
 
-Formulas follow shared/physics/leptoquark.md and were ported from kernels/*.py; constants and measurement
+Formulas follow docs/physics/leptoquark.md and were ported from kernels/*.py; constants and measurement
 data are read from kernels/data through kernels.constants (a numpy-only module). It is a performance
 baseline, not a reference, but tests/test_bench.py checks on a few hundred points that it agrees with the
 JAX pipeline (``--check``).
@@ -55,7 +55,7 @@ E, MU, TAU = 0, 1, 2
 # ================================================================================================ sampling
 
 def sample(rng: np.random.Generator, n: int) -> dict:
-    """The fixed benchmark distribution (interface.md, ``flavorscan bench --model lq``)."""
+    """The fixed benchmark distribution (docs/interface.md, ``flavorscan bench --model lq``)."""
     params = {}
     for name in COUPLINGS:
         magnitude = np.exp(rng.uniform(np.log(1e-4), 0.0, size=(n, 3, 3)))
@@ -188,7 +188,8 @@ def loop_functions(x, derivative=False):
 # ================================================================================================ dipoles
 
 def dipole_coefficients(m_q, charge, l, r, mass, m_lep):
-    """(sigma_L, sigma_R)[n, i, j] of one scalar with vertex q-bar (l P_L + r P_R) lepton (leptoquark.md sec. 4)."""
+    """(sigma_L, sigma_R)[n, i, j] of one scalar with vertex q-bar (l P_L + r P_R) lepton
+    (docs/physics/leptoquark.md sec. 4)."""
     x = (m_q[None, :] / mass[:, None]) ** 2
     fs, ff, gs, gf = loop_functions(x)
     big_f = charge * fs - ff

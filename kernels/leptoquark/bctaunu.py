@@ -1,6 +1,7 @@
 """b -> c tau nu: S1 and R2 tree-level matching, running to mu_b, R(D), R(D*), BR(B_c -> tau nu).
 
-Effective Hamiltonian (flavio/WCxf "flavio" basis, leptoquark.md sec. 5), one copy per neutrino flavour nu_a:
+Effective Hamiltonian (flavio/WCxf "flavio" basis, docs/physics/leptoquark.md sec. 5), one copy per neutrino
+flavour nu_a:
 
     H_eff = (4 G_F/sqrt2) V_cb [ (delta_{a tau} + C_VL^a) O_VL + C_SL^a O_SL + C_SR^a O_SR + C_T^a O_T ] + h.c.
     O_VL = (c-bar gamma^mu P_L b)(tau-bar gamma_mu P_L nu_a),   O_SL = (c-bar P_L b)(tau-bar P_L nu_a),
@@ -44,7 +45,7 @@ from flavorscan.kernels.observable import Observable
 R_D_SM = 0.2950
 R_DSTAR_SM = 0.2451
 BR_BC_TAUNU_SM = 0.0236
-"""SM predictions of flavio 2.7.1 (leptoquark.md sec. 5); the ratios below multiply these."""
+"""SM predictions of flavio 2.7.1 (docs/physics/leptoquark.md sec. 5); the ratios below multiply these."""
 
 RUNNING_SCALES = np.array([1000.0, 1500.0, 2000.0])
 RUNNING_MATRICES = np.array(
@@ -65,7 +66,7 @@ _BC_SCALAR = 4.436
 
 
 def _column(wc, nu):
-    """Observable name of one coefficient: the nu_tau one is unsuffixed (interface.md)."""
+    """Observable name of one coefficient: the nu_tau one is unsuffixed (docs/interface.md)."""
     return wc if nu == "nutau" else f"{wc}_{nu}"
 
 

@@ -2,7 +2,7 @@
 
 Julio, Saad, Thapa (2022) quote several constraints not as observables but as limits on coupling products
 (Table II, kaon physics) or single couplings (LHC high-pT dilepton tails), each scaling with the leptoquark
-mass (leptoquark.md sec. 6). This module computes only the coupling combinations; the limits and their mass
+mass (docs/physics/leptoquark.md sec. 6). This module computes only the coupling combinations; the limits and their mass
 dependence live in the measurement-set data files (kernels/data/measurements/<set>/leptoquark.toml:
 `upper_limit`/`range` with `mass_scaling`, `mass_dependent_upper_limit`, `lower_limit`), so they can be
 updated or switched off without touching the kernel.
@@ -29,9 +29,10 @@ Pair-production mass floors: bound_mass_r2 = M_R2, bound_mass_s1 = M_S1 [GeV].
 
 Notes. The letter's table is written for real couplings; for complex couplings the conjugate is placed on
 the s-quark coupling, the combination that enters the s -> d (b -> s) amplitude, so Re[y-hat_de y-hat_se]
-of the letter becomes Re[y-hat_de y-hat*_se]. leptoquark.md prints |f-hat_de f-hat*_smu| for
-K+ -> pi+ e+ e-; that product changes lepton flavour and cannot mediate an e+ e- final state, so the
-flavour-conserving |f-hat_de f-hat*_se| is used (reported as doubtful upstream). The letter's asymmetric S1
+of the letter becomes Re[y-hat_de y-hat*_se]. The transcription of the letter's table printed
+|f-hat_de f-hat*_smu| for K+ -> pi+ e+ e-; that product changes lepton flavour and cannot mediate an e+ e- final
+state, so the flavour-conserving |f-hat_de f-hat*_se| is used (docs/physics/leptoquark.md §6.7,
+docs/physics-notes.md B8). The letter's asymmetric S1
 intervals (K -> pi nu nu, B -> K nu nu) are mirrored in the data files: in this code's sign convention their
 endpoints give equal rates only after x -> -x (see the comment in leptoquark.toml).
 """

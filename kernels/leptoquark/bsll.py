@@ -1,4 +1,5 @@
-"""b -> s l l: tree-level R^{2/3} matching onto C9 = C10 and the LFU ratios R_K, R_K* (leptoquark.md sec. 5).
+"""b -> s l l: tree-level R^{2/3} matching onto C9 = C10 and the LFU ratios R_K, R_K*
+(docs/physics/leptoquark.md sec. 5).
 
 Effective Hamiltonian (flavio/WCxf "flavio" basis, Wilson coefficients at mu_b = 4.8 GeV):
 
@@ -15,11 +16,11 @@ R^{2/3} couples d-bar_L f-hat^R l_R; integrating it out and Fierzing,
 with alpha = 1/127.9 (the normalisation wilson/flavio use; reproduces wilson's tree-level matching to 3e-6,
 and its 1 TeV -> 4.8 GeV result to ~1% for C9, 0.3% for C10, from QED running that is not included).
 The letter (Julio, Saad, Thapa 2022) quotes twice this value with the opposite sign of lambda_t and the
-un-rotated f^R; that normalisation is wrong (leptoquark.md sec. 8, item 3).
+un-rotated f^R; that normalisation is wrong (docs/physics/leptoquark.md sec. 8, item 3).
 
 LFU ratios. For C9^{ll} = C10^{ll} = c the partial branching ratio of one lepton flavour in a q^2 bin is
 exactly quadratic in c; flavio 2.7.1 gives BR_l(c)/BR_l(0) = 1 + a Re c + b |c|^2 (+ a_I Im c with
-|a_I| < 1e-3, neglected) for l = e (leptoquark.md sec. 5). The same response is used for muons: it differs
+|a_I| < 1e-3, neglected) for l = e (docs/physics/leptoquark.md sec. 5). The same response is used for muons: it differs
 only by lepton-mass terms O(m_mu^2/q^2) in the interference with the SM, so
 
     R = BR(mu mu)/BR(e e) = R_SM (1 + a Re c_mumu + b |c_mumu|^2) / (1 + a Re c_ee + b |c_ee|^2),
@@ -42,7 +43,7 @@ LFU_RATIO_FITS = {
     "r_kstar_low": (0.9832, -0.0538, 0.0253),
 }
 """(R_SM, a, b) per ratio: B+ -> K+ and B0 -> K*0 in q^2 [1.1, 6] and the low bin [0.1, 1.1] GeV^2 (the LHCb
-2022 bins); flavio 2.7.1 fit from leptoquark.md sec. 5, re-checked in tests/test_flavio_crosscheck.py."""
+2022 bins); flavio 2.7.1 fit from docs/physics/leptoquark.md sec. 5, re-checked in tests/test_flavio_crosscheck.py."""
 
 _LEPTON_PAIRS = {"ee": (0, 0), "mumu": (1, 1), "emu": (0, 1), "mue": (1, 0)}
 """Lepton index pair (l1, l2) of each named coefficient, in the WCxf order of the docstring."""

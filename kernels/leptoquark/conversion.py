@@ -1,4 +1,4 @@
-"""Coherent mu -> e conversion in gold from tree-level S1 and R2 exchange (leptoquark.md section 4).
+"""Coherent mu -> e conversion in gold from tree-level S1 and R2 exchange (docs/physics/leptoquark.md section 4).
 
 Kitano, Koike, Okada, Phys. Rev. D 66 (2002) 096002 [hep-ph/0203110], Eqs. (14)-(15), vector operators only.
 With the normalisation
@@ -19,9 +19,10 @@ with the overlap integrals V in units of m_mu^{5/2}. Neglected: the dipole (D) a
 paper; the dipole piece is loop-suppressed relative to tree-level vector exchange.
 
 The gold numbers below are APPROXIMATE (recalled from Kitano et al. Table I and the capture rate quoted there,
-not re-read from the source; leptoquark.md section 4): V^(p) = 0.0974, V^(n) = 0.146, omega_capt = 13.07e6 s^-1.
-The letter's bound |f f*| < 8.58e-6 (M/TeV)^2 is not reproduced by this formula: with CR(Au) < 7e-13 a single
-d-quark (R^{2/3}) product gives 3.47e-6 and a single u-quark product 3.97e-6 (leptoquark.md section 8, item 5).
+not re-read from the source; docs/physics/leptoquark.md section 4): V^(p) = 0.0974, V^(n) = 0.146,
+omega_capt = 13.07e6 s^-1. The letter's bound |f f*| < 8.58e-6 (M/TeV)^2 is not reproduced by this formula: with
+CR(Au) < 7e-13 a single d-quark (R^{2/3}) product gives 3.47e-6 and a single u-quark product 3.97e-6
+(docs/physics/leptoquark.md section 8, item 5).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Leptoquark coupling matrices in the bases the interactions need (leptoquark.md section 1).
+"""Leptoquark coupling matrices in the bases the interactions need (docs/physics/leptoquark.md section 1).
 
 A point carries the four complex 3x3 matrices f^L, f^R, y^L, y^R indexed (up-quark generation, lepton
 generation) in the up-quark mass basis. The down-type couplings follow from the CKM matrix V:

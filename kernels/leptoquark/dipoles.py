@@ -1,4 +1,5 @@
-"""Lepton dipoles from S1 and R2 loops: Delta a_e, Delta a_mu and l_i -> l_j gamma (leptoquark.md sections 3, 4).
+"""Lepton dipoles from S1 and R2 loops: Delta a_e, Delta a_mu and l_i -> l_j gamma (docs/physics/leptoquark.md
+sections 3, 4).
 
 Every leptoquark component couples as  q-bar (l_q P_L + r_q P_R) lepton S + h.c.  with Q_S = Q_q + 1, and one
 function (:func:`dipole_coefficients`) turns such a vertex into the dipole coefficients
@@ -7,8 +8,8 @@ function (:func:`dipole_coefficients`) turns such a vertex into the dipole coeff
                                              + m_q l*_{qj} r_{qi} G_Q(x_q) ],      sigma_L = (l <-> r),
     F_Q = Q_S f_S - f_F,  G_Q = Q_S g_S - g_F,  x_q = m_q^2/M^2
 
-(Dorsner et al., Phys. Rept. 641 (2016) 1, Eqs. (118)-(120), exact one loop; leptoquark.md section 4), defined by
-L = (e/2) l-bar_j sigma^{mu nu} (sigma_L P_L + sigma_R P_R) l_i F_{mu nu}. The three components are
+(Dorsner et al., Phys. Rept. 641 (2016) 1, Eqs. (118)-(120), exact one loop; docs/physics/leptoquark.md section 4),
+defined by L = (e/2) l-bar_j sigma^{mu nu} (sigma_L P_L + sigma_R P_R) l_i F_{mu nu}. The three components are
 
     R^{5/3}: up quarks,       l = f^L, r = f^R,            Q_S = 5/3, mass M_R2
     R^{2/3}: down quarks,     l = 0,   r = f-hat^R = V^dag f^R, Q_S = 2/3, mass M_R2
@@ -80,7 +81,7 @@ def dipole_coefficients(m_q, charge_s, l, r, mass, m_lep):
 
 
 def total_dipole_coefficients(params, inputs):
-    """sigma_L, sigma_R summed over R^{5/3}, R^{2/3} and S1 (leptoquark.md section 3 table)."""
+    """sigma_L, sigma_R summed over R^{5/3}, R^{2/3} and S1 (docs/physics/leptoquark.md section 3 table)."""
     m_up = inputs["m_up_loop"]
     zero = jnp.zeros_like(params["fR"])
     # rows: R^{5/3}, R^{2/3}, S1

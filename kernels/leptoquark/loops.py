@@ -1,4 +1,4 @@
-"""One-loop functions of a scalar leptoquark and a quark in a dipole loop (leptoquark.md section 3).
+"""One-loop functions of a scalar leptoquark and a quark in a dipole loop (docs/physics/leptoquark.md section 3).
 
 With x = m_q^2 / M^2 the four functions of Dorsner et al., Phys. Rept. 641 (2016) 1, Eq. (118), are
 
@@ -21,7 +21,7 @@ g_F'(x) = -int t^3/D^2 = -sum a^n (n+1)/(n+4), given here in closed form and ser
 (one derivative less to compile, and exact at x = 1).
 
 Numerics: the closed forms cancel like 1/(x-1)^3 near x = 1, so in float64 they lose about
-eps/|x-1|^3 (1e-7 relative at |x-1| = 1e-3, the window leptoquark.md suggests). The series is therefore used
+eps/|x-1|^3 (1e-7 relative at |x-1| = 1e-3, a window once suggested for the series). The series is therefore used
 for |x-1| < 0.05, where 14 terms are exact to < 1e-18 and the closed forms outside are good to ~1e-10.
 Both branches are evaluated at "safe" arguments (double-where), so values and gradients of every order
 are finite everywhere, including exactly x = 1. For x -> 0, x ln x -> 0 is taken explicitly, giving

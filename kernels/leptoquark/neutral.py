@@ -1,4 +1,5 @@
-"""Neutral-current neutrino observables: NSI in Earth matter, B -> K(*) nu nu, K+ -> pi+ nu nu (leptoquark.md sec. 6).
+"""Neutral-current neutrino observables: NSI in Earth matter, B -> K(*) nu nu, K+ -> pi+ nu nu
+(docs/physics/leptoquark.md sec. 6).
 
 NSI. R^{2/3} (coupling u-bar_R f^L nu_L) and S1 (coupling (d^c_L)-bar y-hat^L nu_L) give tree-level vector
 interactions of neutrinos with u and d quarks. With N_u = N_d = 3 N_e in Earth matter,
@@ -6,7 +7,7 @@ interactions of neutrinos with u and d quarks. With N_u = N_d = 3 N_e in Earth m
     eps_{ab} = 3/(4 sqrt2 G_F) [ f^{L*}_{u a} f^L_{u b} / M_R2^2  -  y-hat^{L*}_{d a} y-hat^L_{d b} / M_S1^2 ].
 
 The letter's Eq. (6) has "+" on the S1 term; S1 couples the charge-conjugate quark field and the vector
-current flips sign under charge conjugation, so the minus sign is correct (leptoquark.md sec. 8, item 4).
+current flips sign under charge conjugation, so the minus sign is correct (docs/physics/leptoquark.md sec. 8, item 4).
 
 nu nu operators. In the flavio/WCxf basis, H_eff = -(4 G_F/sqrt2) lambda_t (alpha/4pi) C_L^{ba}
 (q_out-bar gamma^mu P_L q_in)(nu_b-bar gamma_mu (1 - gamma_5) nu_a), S1 exchange gives
@@ -23,7 +24,7 @@ with lambda_t = V_tb V_ts^* for b -> s and V_ts^* V_td for the (s-bar d) operato
                           + (Re(lambda_c) P_c delta_ab/lambda + Re(lambda_t X_ba)/lambda^5)^2 ],
     X_ba = X_t delta_ab - s_W^2 C_L^{ba},  lambda_c = V_cs^* V_cd,  lambda = |V_us|
     (Buras, Buttazzo, Girrbach-Noe, Knegjens, arXiv:1503.02693, generalised to flavour-dependent X as in
-    leptoquark.md sec. 6; lambda = |V_us| equals the Wolfenstein lambda up to cos(theta_13) - 1 ~ 1e-5).
+    docs/physics/leptoquark.md sec. 6; lambda = |V_us| equals the Wolfenstein lambda up to cos(theta_13) - 1 ~ 1e-5).
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ from flavorscan.kernels.observable import Observable
 C_L_SM = -6.53
 """SM C_L for b -> s nu nu at 4.8 GeV in flavio 2.7.1 (-X_t/s_W^2 with its alpha(M_Z)/alpha(mu) factor)."""
 
-# K+ -> pi+ nu nu inputs recalled from memory (approx, leptoquark.md sec. 6): kappa_+ at lambda = 0.225, the QED
-# correction, the top-loop function and the charm contribution (incl. long-distance part). With them the SM
-# BR is 8.28e-11 (paper2022 CKM) against 8.14e-11 in flavio 2.7.1 and (8.4 +- 1.0)e-11 in inputs.md.
+# K+ -> pi+ nu nu inputs recalled from memory (approx, docs/physics/leptoquark.md sec. 6): kappa_+ at
+# lambda = 0.225, the QED correction, the top-loop function and the charm contribution (incl. long-distance part).
+# With them the SM BR is 8.28e-11 (paper2022 CKM) against 8.14e-11 in flavio 2.7.1 and the SM band
+# (8.4 +- 1.0)e-11 quoted in docs/physics/inputs.md.
 KAPPA_PLUS = 5.173e-11
 DELTA_EM = -0.003
 X_T = 1.481

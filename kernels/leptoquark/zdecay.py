@@ -1,4 +1,4 @@
-"""Gamma(Z -> tau tau) from quark-leptoquark loops (leptoquark.md section 6, "Z -> tau tau").
+"""Gamma(Z -> tau tau) from quark-leptoquark loops (docs/physics/leptoquark.md section 6, "Z -> tau tau").
 
 Z couplings (g/c_W) tau-bar gamma^mu (g_L P_L + g_R P_R) tau, SM: g_L = -1/2 + s_W^2, g_R = s_W^2. A vertex
 q-bar (r P_R) tau S (or l P_L) shifts the coupling of the tau chirality it touches by
@@ -34,8 +34,8 @@ y^L couples (u_L)^c to tau_L, y^R couples (u_R)^c to tau_R). The relative shift 
 Inputs: s_W2, m_Z (inputs["m_Z"], the Z pole mass), the letter's loop masses (m_t = 160 GeV, m_up_loop /
 m_down_loop) and the CKM matrix (f^R_t-tau also feeds the R^{2/3}-bottom loop, which carries most of its m_Z^2 part).
 
-The anchors of leptoquark.md section 6 (M = 1 TeV, unit coupling: -4.05e-3 for f^R_t-tau, -4.44e-3 for f^L_t-tau,
--4.47e-3 for y^L_t-tau, -3.88e-3 for y^R_t-tau) are NOT reproduced: this one-loop result gives -2.80e-3,
+The earlier anchors of docs/physics/leptoquark.md section 6 (M = 1 TeV, unit coupling: -4.05e-3 for f^R_t-tau,
+-4.44e-3 for f^L_t-tau, -4.47e-3 for y^L_t-tau, -3.88e-3 for y^R_t-tau) are NOT reproduced: this one-loop result gives -2.80e-3,
 -2.90e-3, -2.80e-3, -2.50e-3 (63-69% of the anchors; 70-76% with m_t = 173 GeV). The anchors agree to 5-10% with
 the leading-log estimate (N_c/16 pi^2)[(a_o - a_c) m_t^2 + a_c m_Z^2/3] ln(M^2/m_Z^2)/M^2 with a running
 m_t ~ 150 GeV, i.e. they lack the finite terms (x_t(ln(1/x_t) - 1) instead of x_t ln(M^2/m_Z^2)) that Arnan et al.

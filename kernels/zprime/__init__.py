@@ -1,4 +1,4 @@
-"""Light U(1)_X Z' ("muonic force") model: observables of one point (GSSTZ arXiv:2107.07518; zprime.md).
+"""Light U(1)_X Z' ("muonic force") model: observables of one point (GSSTZ arXiv:2107.07518; docs/physics/zprime.md).
 
 Params pytree of one point (built by :func:`kernels.zprime.models.make_params`; all float64):
 

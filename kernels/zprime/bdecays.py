@@ -1,4 +1,4 @@
-"""b → s transitions through a Z' with a flavour-violating coupling (zprime.md §3).
+"""b → s transitions through a Z' with a flavour-violating coupling (docs/physics/zprime.md §3).
 
 The b̄-s coupling L ⊃ Z'_α s̄ γ^α (g_L^{bs} P_L + g_R^{bs} P_R) b (+ h.c.) is not fixed by the U(1)_X charges
 of a quark-universal model; it is a point parameter (``g_bs_L``, ``g_bs_R``, default 0), e.g. induced by

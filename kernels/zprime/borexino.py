@@ -1,4 +1,4 @@
-"""Borexino ⁷Be ν-e scattering rate with a Z', normalised to the SM (zprime.md §3, approximate treatment).
+"""Borexino ⁷Be ν-e scattering rate with a Z', normalised to the SM (docs/physics/zprime.md §3, approximate treatment).
 
 E_ν = 0.862 MeV, recoil energies 0 ≤ T ≤ T_max = 2E_ν²/(m_e + 2E_ν) (no detector threshold or resolution):
 

@@ -1,4 +1,4 @@
-"""Z' couplings to every fermion from the U(1)_X charges, g_X and the kinetic mixing (zprime.md §2).
+"""Z' couplings to every fermion from the U(1)_X charges, g_X and the kinetic mixing (docs/physics/zprime.md §2).
 
     L ⊃ Z'_α ( ε e J^α_EM + g_X J^α_X ),     f̄ γ^α (g_V^f + g_A^f γ5) f,
     g_V^f = (g_X/2)(X_fL + X_fR) + ε e Q_f,   g_A^f = (g_X/2)(X_fR - X_fL),   g^{ν_α} = g_X X_Lα  (ν̄ γ P_L ν).
@@ -71,7 +71,7 @@ def unit_charge(inputs):
 
 
 def loop_epsilon(g_x, q2, inputs):
-    """Loop-induced kinetic mixing of L_μ - L_τ at virtuality q² (zprime.md §2; GSSTZ section 3.5).
+    """Loop-induced kinetic mixing of L_μ - L_τ at virtuality q² (docs/physics/zprime.md §2; GSSTZ section 3.5).
 
         ε(q²) = (e g_X/2π²) ∫0^1 dx x(1-x) ln[(m_τ² - x(1-x)q²)/(m_μ² - x(1-x)q²)]
               = (e g_X/2π²) [ ln(m_τ²/m_μ²)/6 + J(q²/m_τ²) - J(q²/m_μ²) ],

@@ -1,4 +1,4 @@
-"""One-loop Z' contribution to a charged-lepton anomalous magnetic moment (zprime.md §3; GSSTZ
+"""One-loop Z' contribution to a charged-lepton anomalous magnetic moment (docs/physics/zprime.md §3; GSSTZ
 arXiv:2107.07518; the generic vector/axial formula of Jegerlehner and Nyffeler, Phys. Rept. 477 (2009) 1).
 
 With z = m_Z'²/m_ℓ²:

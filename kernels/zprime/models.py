@@ -1,6 +1,6 @@
 """Z' charge sets as physics data -> the params pytree of one point; the Z' kernel inputs.
 
-Named benchmark charge sets (GSSTZ section 3.5; zprime.md section 2):
+Named benchmark charge sets (GSSTZ section 3.5; docs/physics/zprime.md section 2):
 
 - ``"Lmu-Ltau"``: X_L = X_E = (0, 1, -1), X_N = (1, -1, 0), X_q = 0 (the only model allowing loop-induced ε).
 - ``"B-3Lmu"``: X_q = 1/3, X_L2 = X_E2 = X_N2 = -3, rest 0.
@@ -59,7 +59,8 @@ CATALOG_MAX_CHARGE = 10
 
 
 def anomaly_sums(c: Charges) -> np.ndarray:
-    """The six anomaly sums of zprime.md §1 (SU(3)²X, SU(2)²X, Y²X, YX², X³, grav²X) with X_Q = X_U = X_D = q."""
+    """The six anomaly sums of docs/physics/zprime.md §1 (SU(3)²X, SU(2)²X, Y²X, YX², X³, grav²X) with
+    X_Q = X_U = X_D = q."""
     q, lep, e, n = c
     x_q = x_u = x_d = q  # quark Yukawas with X_H = 0
     return np.array(

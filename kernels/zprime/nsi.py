@@ -1,4 +1,4 @@
-"""Neutral-current NSI in Earth matter from Z' exchange (zprime.md §3; Coloma, Gonzalez-Garcia, Maltoni,
+"""Neutral-current NSI in Earth matter from Z' exchange (docs/physics/zprime.md §3; Coloma, Gonzalez-Garcia, Maltoni,
 arXiv:2009.14220).
 
 NSI normalisation L = -2√2 G_F ε^{fP}_{αβ} (ν̄_α γ P_L ν_β)(f̄ γ P f); the matter potential sees the vector

@@ -1,5 +1,5 @@
 """Radiative muon mass and Δa_μ from two R2-type leptoquarks with the top in the loop (GSSTZ section 4;
-zprime.md §4).
+docs/physics/zprime.md §4).
 
 Couplings -y_L t̄_R R_L^T iτ2 L_2 - y_R Q̄_3 R_R μ_R, soft Z2 breaking -μ² R_L† R_R, common mass M, maximal
 mixing: mass eigenstates M_±² = M² ± μ². With s = M_i² and r = m_t²/s:

@@ -1,4 +1,4 @@
-"""Neutrino trident production ν_μ N → ν_μ N μ⁺μ⁻ normalised to the SM (CCFR; zprime.md §3).
+"""Neutrino trident production ν_μ N → ν_μ N μ⁺μ⁻ normalised to the SM (CCFR; docs/physics/zprime.md §3).
 
 Contact limit (Altmannshofer, Gori, Pospelov, Yavin, arXiv:1406.2332; flavio's R_trident has the same form):
 

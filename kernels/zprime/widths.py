@@ -1,4 +1,4 @@
-"""Z' decay widths at tree level (zprime.md §3).
+"""Z' decay widths at tree level (docs/physics/zprime.md §3).
 
     Γ(Z' → f f̄) = N_c m/(12π) sqrt(1 - 4r) [ g_V² (1 + 2r) + g_A² (1 - 4r) ],   r = m_f²/m²,
     Γ(Z' → ν_α ν̄_α) = (g^{ν_α})² m/(24π)   (left-handed neutrinos only; ν_R taken heavier than m_Z'/2).

@@ -44,9 +44,13 @@ def read_raw(relative: str) -> dict:
 @functools.lru_cache(maxsize=None)
 def _program(model: str, constraints_json: str):
     """jit(params, inputs) -> {measurement set: point-function columns}: make_point_function for both sets."""
+    from flavorscan.scanner.likelihood import resolve_likelihood
+
     settings = json.loads(constraints_json)
+    spec = models.get(model)
     cards = {
-        name: {"model": model, "measurements": name, "point": {}, "constraints": settings}
+        name: {"model": model, "measurements": name, "point": {}, "constraints": settings,
+               "likelihood": resolve_likelihood(spec, name, settings)}
         for name in constants.MEASUREMENT_SETS
     }
 

@@ -257,7 +257,7 @@ def describe_allowed(constraint, res) -> tuple[str, str | None]:
         lo, hi = spec["io_range" if io else "no_range"]
         return f"[{fmt(lo)}, {fmt(hi)}] ({'IO' if io else 'NO'} 3σ)", None
     if kind == "upper_limit":
-        limit = scalar(constraint_layer._mass_scaled_limit(spec, values))
+        limit = scalar(constraint_layer.evaluate_one(constraint, values, 2.0).reference)
         scaling = spec.get("mass_scaling")
         extra = f" ({fmt(spec['value'])} × (M/TeV)^{scaling['power']})" if scaling else ""
         return f"≤ {fmt(limit)}{extra}", None
@@ -284,7 +284,7 @@ def describe_allowed(constraint, res) -> tuple[str, str | None]:
                 text = f"[{fmt(lo)}, {fmt(hi)}] ({fmt(spec['lo'])}..{fmt(spec['hi'])} × (M/TeV)^{scaling['power']})"
         return text, issue
     if kind == "mass_dependent_upper_limit":
-        limit = scalar(constraint_layer._interpolated_limit(spec, values))
+        limit = scalar(constraint_layer.evaluate_one(constraint, values, 2.0).reference)
         return f"≤ {fmt(limit)} (at {spec['mass']} = {fmt(values[spec['mass']])})", None
     return kind, None
 
@@ -297,7 +297,7 @@ def _range_scaling_applied(constraint, values, factor) -> bool:
     x = hi * (1.0 + 0.5 * (factor - 1.0))  # between hi and hi * factor
     probe_values = dict(values)
     probe_values[constraint.observable] = jnp.asarray(x)
-    passed, _, _ = constraint_layer.evaluate_one(constraint, probe_values, 2.0, {})
+    passed = constraint_layer.evaluate_one(constraint, probe_values, 2.0).passed
     inside_scaled = x <= hi * factor  # the upper ends are positive in every data file
     return bool(np.asarray(passed)) == inside_scaled
 

@@ -28,7 +28,7 @@ def run_json(path, capsys):
 
 def test_zprime_point_against_quadrature(tmp_path, capsys):
     """L_mu - L_tau has no axial muon coupling, so Delta a_mu = g_V^2 F_V(z)/(4 pi^2) with
-    F_V = int_0^1 x^2 (1 - x)/(x^2 + (1 - x) z) dx, z = m_Z'^2/m_mu^2 (zprime.md section 3)."""
+    F_V = int_0^1 x^2 (1 - x)/(x^2 + (1 - x) z) dx, z = m_Z'^2/m_mu^2 (docs/physics/zprime.md section 3)."""
     card = tmp_path / "zp.toml"
     card.write_text(ZPRIME_CARD)
     result = run_json(card, capsys)
@@ -72,7 +72,7 @@ def test_approximate_limits_are_flagged(tmp_path, capsys):
     card.write_text(ZPRIME_CARD)
     constraints = run_json(card, capsys)["constraints"]
     assert {name for name, c in constraints.items() if c["approx"]} == marked & set(constraints)
-    assert {"borexino_ratio", "trident_ratio"} <= marked  # the Z' limits zprime.md calls approximations
+    assert {"borexino_ratio", "trident_ratio"} <= marked  # the Z' limits docs/physics/zprime.md calls approximations
 
     scan = tmp_path / "scan.toml"
     scan.write_text(ZPRIME_CARD.replace("[point]", "[scan]\nn = 4\n").replace("g_X = 5e-4", "g_X = { range = [1e-4, 1e-3] }")

@@ -1,6 +1,6 @@
 """The anomaly-free charge catalog (kernels.charges) and the ``flavorscan charges`` command.
 
-The catalog solves the *reduced* system of zprime.md §1. The brute force below instead scans ordered
+The catalog solves the *reduced* system of docs/physics/zprime.md §1. The brute force below instead scans ordered
 per-family charges, imposes the quark Yukawas with X_H = 0 and evaluates all six *unreduced* anomaly sums,
 then applies the equivalence (sign, family permutations within each species) itself.
 """
@@ -21,7 +21,7 @@ X_H = 0
 
 
 def anomalies(q, u, d, lep, e, n):
-    """The six anomaly sums of zprime.md §1 for per-family charge vectors (last axis = family)."""
+    """The six anomaly sums of docs/physics/zprime.md §1 for per-family charge vectors (last axis = family)."""
     s = lambda x, k=1: (x**k).sum(axis=-1)  # noqa: E731
     sums = np.broadcast_arrays(
         *[
@@ -91,7 +91,7 @@ def test_catalog_matches_brute_force(n_max):
 
 def test_field_content_anomalies_match_doc_conditions():
     """tests/reference/charges_anomalies.py (from hypercharges and multiplicities) against the integer form of
-    zprime.md §1 used by the brute force above; test_zprime.py relies on the former."""
+    docs/physics/zprime.md §1 used by the brute force above; test_zprime.py relies on the former."""
     rng = np.random.default_rng(7)
     fields = rng.integers(-5, 6, size=(6, 50, 3))
     np.testing.assert_allclose(field_anomalies.anomaly_sums(*fields), anomalies(*fields), rtol=0, atol=1e-9)
@@ -152,8 +152,8 @@ def test_flags_match_brute_force():
 
 
 def brute_force_counts(rows, flags):
-    """The interface counts (zprime.md §1, interface.md) summed from the brute-force flags: every count but
-    the totals and the third-family ones is over the sets passing (13)."""
+    """The interface counts (docs/physics/zprime.md §1, docs/interface.md) summed from the brute-force flags: every
+    count but the totals and the third-family ones is over the sets passing (13)."""
     vector = [sorted(row[1:4]) == sorted(row[4:7]) for row in rows]
 
     def n(keep):
@@ -189,8 +189,8 @@ def test_counts_n10():
     assert tuple(counts) == charges.COUNT_KEYS
     # every count summed from the brute-force flags of each set (checked row by row above)
     assert counts == brute_force_counts(*brute_force_catalog_flags(10))
-    # published numbers (GSSTZ section 3 via zprime.md §1, docs/validation.md §9.1): 276 sets, 273 of them
-    # passing (13). The enumeration has one set fewer than the paper; zprime.md §1's hypothesis for the
+    # published numbers (GSSTZ section 3 via docs/physics/zprime.md §1, docs/validation.md §9.1): 276 sets, 273 of them
+    # passing (13). The enumeration has one set fewer than the paper; docs/physics/zprime.md §1's hypothesis for the
     # difference (the pure hypercharge direction, trivial at X_H = 0) is what hypercharge_included_total adds.
     assert counts["hypercharge_included_total"] == 276
     assert counts["total"] == 276 - 1
@@ -198,13 +198,13 @@ def test_counts_n10():
     failing = {
         tuple(int(cat.columns[c][i]) for c in charges.CATALOG_CHARGE_COLUMNS) for i in np.flatnonzero(~cat.columns["pass_13"])
     }
-    # zprime.md §1: the two sets failing (13) are B - L and the nu_R-only set X_N = {1, -1, 0}
+    # docs/physics/zprime.md §1: the two sets failing (13) are B - L and the nu_R-only set X_N = {1, -1, 0}
     assert failing == {(1, -3, -3, -3, -3, -3, -3, -3, -3, -3), (0, 0, 0, 0, 0, 0, 0, -1, 0, 1)}
     vector = counts["muoquark"] - counts["chiral"]
     class1 = counts["class1_14b"]  # every vector set passes (14b) at N = 10, so this is all of class 1
     assert counts["vector_14b"] == vector
     assert class1 + counts["class2"] - counts["class1_and_class2"] + counts["class3"] == vector
-    # zprime.md §1: the paper's Table 1 lists the reflection-type chiral sets and three more separately
+    # docs/physics/zprime.md §1: the paper's Table 1 lists the reflection-type chiral sets and three more separately
     assert counts["chiral"] - counts["chiral_reflection"] == 3
     assert counts["third_family"] == counts["third_family_vector"] + counts["third_family_chiral"]
 

@@ -1,6 +1,6 @@
 """CKM matrix of kernels/constants.py against the PDG standard parametrisation built independently here.
 
-Wolfenstein parameters are transcribed from shared/physics/inputs.md (not read from kernels/data). The
+Wolfenstein parameters are transcribed from docs/physics/inputs.md (not read from kernels/data). The
 expected matrix is the PDG product of rotations V = R23 U13(delta) R12 with (PDG CKM review, Eqs. 12.4-12.5)
 
     s12 = lambda,  s23 = A lambda^2,
@@ -18,7 +18,7 @@ import pytest
 
 from flavorscan.kernels.constants import base_inputs, ckm_matrix, measurement_set
 
-WOLFENSTEIN_DOC = {  # inputs.md, "CKM, Wolfenstein"
+WOLFENSTEIN_DOC = {  # docs/physics/inputs.md, "CKM, Wolfenstein"
     "paper2022": {"lambda": 0.2248, "A": 0.8235, "rhobar": 0.1569, "etabar": 0.3499},
     "current": {"lambda": 0.22501, "A": 0.826, "rhobar": 0.1591, "etabar": 0.3523},
 }

@@ -4,8 +4,8 @@ flavio (with wilson and `particle==0.25.4`; newer `particle` releases lack the t
 the test extra, `pip install -e ".[test]"`. This module is the only independent check of several coefficients, so a
 missing flavio is a collection error, not a skip. Checked with flavio 2.7.1, wilson 2.5.2. Wilson coefficients
 are given in the WCxf "flavio" basis at mu_b = 4.8 GeV (2 GeV for K -> pi nu nu), so these tests check the
-observable parametrisations of leptoquark.md sec. 5-6 and, through wilson, the tree-level C9 normalisation and the
-b -> c tau nu running (the b -> c tau nu matching itself: tests/test_lq_semileptonic.py).
+observable parametrisations of docs/physics/leptoquark.md sec. 5-6 and, through wilson, the tree-level C9
+normalisation and the b -> c tau nu running (the b -> c tau nu matching itself: tests/test_lq_semileptonic.py).
 
 Tolerances (relative, for |C| up to ~0.4 in b -> c tau nu and up to ~2 for C9 = C10):
 - R_D, R_D*, BR(B_c -> tau nu): 3e-4. The sec. 5 coefficients are relative to an SM coefficient of 1, flavio's
@@ -74,7 +74,8 @@ def complex_normal(rng, size, scale):
 
 
 def test_versions_and_sm_inputs(fl):
-    """flavio's SM values and SM coefficients are those hard-coded in the kernels (leptoquark.md sec. 5-6)."""
+    """flavio's SM values and SM coefficients are those hard-coded in the kernels (docs/physics/leptoquark.md
+    sec. 5-6)."""
     print(f"flavio {flavio.__version__}, wilson {wilson.__version__}")
     sm = fl["sm"]
     assert sm["r_d"] == pytest.approx(bctaunu.R_D_SM, rel=2e-4)

@@ -2,9 +2,9 @@
 
 References (never the kernels themselves): the explicit-loop numpy/scipy implementation in
 tests/reference/lq_dipoles_numpy.py (loop functions by quadrature, Z vertex as the exact one-loop integral),
-the heavy-leptoquark logarithms of leptoquark.md section 3, the letter's Table I bounds, the TX-I g-2 values of
-leptoquark.md section 7 (its "expected here" column, and the letter's printed values at their precision), the
-algebraic inversion of the Kitano-Koike-Okada rate, and the top-Yukawa Z-vertex function of Arnan et al.
+the heavy-leptoquark logarithms of docs/physics/leptoquark.md section 3, the letter's Table I bounds, the TX-I g-2
+values of docs/physics/leptoquark.md section 7 (its "expected here" column, and the letter's printed values at their
+precision), the algebraic inversion of the Kitano-Koike-Okada rate, and the top-Yukawa Z-vertex function of Arnan et al.
 (arXiv:1901.06315).
 """
 
@@ -114,7 +114,7 @@ def test_random_points_against_numpy_reference():
 
 
 def test_heavy_leptoquark_logarithms():
-    """leptoquark.md section 3 heavy-LQ limits plus the non-chiral term at x = 0 (F_Q(0) = Q_S/4 - 1/6)."""
+    """docs/physics/leptoquark.md section 3 heavy-LQ limits plus the non-chiral term at x = 0 (F_Q(0) = Q_S/4 - 1/6)."""
     m_e, m_mu = (float(INPUTS["m_lep"][i]) for i in (E, MU))
     m_c, m_t = (float(INPUTS["m_up_loop"][i]) for i in (C, T))
     big = 2.0e4
@@ -182,11 +182,11 @@ def test_letter_table_one_bounds():
 
 
 def test_tx1_benchmark_g_minus_2():
-    """TX-I and its y^R_ce = +0.17 variant (leptoquark.md section 7).
+    """TX-I and its y^R_ce = +0.17 variant (docs/physics/leptoquark.md section 7).
 
     1. The kernel equals the quadrature reference (tests/reference/lq_dipoles_numpy.py) to 1e-9.
-    2. leptoquark.md section 7, column "expected here": 22.43e-10, -81.9e-14, +46.4e-14, to half a unit of the last
-       printed digit.
+    2. docs/physics/leptoquark.md section 7, column "expected here": 22.43e-10, -81.9e-14, +46.4e-14, to half a
+       unit of the last printed digit.
     3. The letter's Table III: Delta a_mu = 22.4e-10 to its three printed digits; Delta a_e = -86e-14 and +48e-14
        (two digits) within 6%, the sign included. The 4.8% and 3.4% differences are documented in
        docs/physics-notes.md B7 (and docs/validation.md sec. 2), which attributes them to the rounding of the
@@ -199,7 +199,7 @@ def test_tx1_benchmark_g_minus_2():
         expected = ref.delta_a(params, INPUTS)
         assert got["delta_a_mu"][k] == pytest.approx(expected[MU], rel=1e-9, abs=0.0), k
         assert got["delta_a_e"][k] == pytest.approx(expected[E], rel=1e-9, abs=0.0), k
-    # leptoquark.md section 7, "expected here"
+    # docs/physics/leptoquark.md section 7, "expected here"
     assert got["delta_a_mu"][0] == pytest.approx(22.43e-10, abs=0.005e-10)
     assert got["delta_a_e"][0] == pytest.approx(-81.9e-14, abs=0.05e-14)
     assert got["delta_a_e"][1] == pytest.approx(46.4e-14, abs=0.05e-14)
@@ -220,7 +220,7 @@ def test_conversion_bounds_in_gold():
         "d": 2 * math.sqrt(2) * g_f * mass**2 * amplitude / (0.0974 + 2 * 0.146),
     }
     assert expected["u"] == pytest.approx(3.97e-6, abs=0.005e-6)
-    assert expected["d"] == pytest.approx(3.47e-6, abs=0.005e-6)  # the "3.5e-6" of leptoquark.md section 4
+    assert expected["d"] == pytest.approx(3.47e-6, abs=0.005e-6)  # the "3.5e-6" of docs/physics/leptoquark.md section 4
     x_test = 1e-6
     ckm = np.asarray(INPUTS["ckm"])
     u_only = point(fL=((U, MU, x_test), (U, E, 1.0)))
@@ -297,8 +297,8 @@ def test_z_tautau_coupling_scaling():
     assert np.all((got[:4] < -2.0e-3) & (got[:4] > -3.2e-3))
 
 
-@pytest.mark.xfail(strict=True, reason="leptoquark.md section 6 anchors are leading-log numbers; the one-loop "
-                   "result with finite terms is 63-69% of them (see kernels/leptoquark/zdecay.py)")
+@pytest.mark.xfail(strict=True, reason="the earlier docs/physics/leptoquark.md section 6 anchors are leading-log "
+                   "numbers; the one-loop result with finite terms is 63-69% of them (see kernels/leptoquark/zdecay.py)")
 def test_z_tautau_letter_anchors():
     anchors = {"fR": -4.05e-3, "fL": -4.44e-3, "yL": -4.47e-3, "yR": -3.88e-3}
     got = evaluate([_single(name, T, 1000.0) for name in anchors])["dgamma_z_tautau_rel"]

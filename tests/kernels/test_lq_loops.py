@@ -1,8 +1,8 @@
 """Leptoquark loop functions f_S, f_F, g_S, g_F against Feynman-parameter quadrature and analytic limits.
 
 Reference: tests/reference/lq_dipoles_numpy.py evaluates int_0^1 w(t)/(1 - t + t x) dt (and its x-derivative)
-with scipy quadrature; the closed forms of leptoquark.md section 3 are checked against the same integrals here,
-so the kernel is compared with an independent representation, not with its own formulas.
+with scipy quadrature; the closed forms of docs/physics/leptoquark.md section 3 are checked against the same
+integrals here, so the kernel is compared with an independent representation, not with its own formulas.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ X_POINTS = np.array(
 
 
 def _closed_forms_numpy(x):
-    """leptoquark.md section 3 as printed (valid away from x = 1)."""
+    """docs/physics/leptoquark.md section 3 as printed (valid away from x = 1)."""
     lx = math.log(x)
     return {
         "f_S": (x + 1) / (4 * (1 - x) ** 2) + x * lx / (2 * (1 - x) ** 3),

@@ -108,7 +108,7 @@ def test_zero_couplings_give_sm_exactly(inputs):
     assert float(out["br_bc_taunu"]) == 0.0236
     assert float(out["r_nunu_k"]) == 1.0
     assert float(out["bound_mass_r2"]) == 1500.0 and float(out["bound_mass_s1"]) == 1200.0
-    # SM K+ -> pi+ nu nu with the approximate inputs: within the SM band (8.4 +- 1.0)e-11 of inputs.md.
+    # SM K+ -> pi+ nu nu with the approximate inputs: within the SM band (8.4 +- 1.0)e-11 of docs/physics/inputs.md.
     assert 7.4e-11 < float(out["br_kp_pinunu"]) < 9.4e-11
 
 
@@ -217,7 +217,7 @@ def test_smeft_matching_identities():
 def _c9_from_fierz(params, inputs):
     """C9 = C10 (complex) for l = e, mu from the tree-level matching derived in the next test's docstring.
 
-    Plain numpy: f-hat^R = V^dagger f^R (leptoquark.md sec. 1), G_F and alpha = alpha_bsll from `inputs`.
+    Plain numpy: f-hat^R = V^dagger f^R (docs/physics/leptoquark.md sec. 1), G_F and alpha = alpha_bsll from `inputs`.
     """
     ckm = np.asarray(inputs["ckm"])
     f_hat = ckm.conj().T @ np.asarray(params["fR"])
@@ -252,12 +252,13 @@ def test_r2_c9_normalisation_from_independent_matching(inputs):
 
 
 def test_letter_c9_normalisation_differs():
-    """TX-I: C9^ee from the independent matching above; leptoquark.md sec. 7 expects ≈ +0.68, the letter prints -1.39.
+    """TX-I: C9^ee from the independent matching above; docs/physics/leptoquark.md sec. 7 expects ≈ +0.68, the letter
+    prints -1.39.
 
     The kernel must equal the Fierz matching evaluated at TX-I (rtol 1e-5: G_F vs v = 246.22 GeV, see above). The
-    matching itself is held to leptoquark.md's "≈ +0.68" within the 2% that scripts/make_validation.py allows for
-    that "≈", and the letter's -1.39 (twice the normalisation and the opposite sign of lambda_t, leptoquark.md
-    sec. 5) is -2 times it within 5% (the letter also uses the un-rotated f^R).
+    matching itself is held to docs/physics/leptoquark.md's "≈ +0.68" within the 2% that scripts/make_validation.py
+    allows for that "≈", and the letter's -1.39 (twice the normalisation and the opposite sign of lambda_t,
+    docs/physics/leptoquark.md sec. 5) is -2 times it within 5% (the letter also uses the un-rotated f^R).
     """
     inputs = base_inputs("paper2022")
     expected = _c9_from_fierz(tx1(), inputs)["ee"]
@@ -363,9 +364,9 @@ def test_bctaunu_matching_against_wilson(bctaunu_vs_wilson):
 ETA_EW = 1.00709  # flavio's SM coefficient of O_VL at 4.8 GeV (tests/test_flavio_crosscheck.py checks it)
 
 
-@pytest.mark.xfail(strict=True, reason="approximations of leptoquark.md sec. 5 kept in the kernel (docs/physics-notes.md "
-                   "B11): C_VL omits the SMEFT running (5-7%), C_SL and C_T are flavio-normalised (0.7%) where the "
-                   "kernel's convention needs /eta_EW")
+@pytest.mark.xfail(strict=True, reason="approximations of docs/physics/leptoquark.md sec. 5 kept in the kernel "
+                   "(docs/physics-notes.md B11): C_VL omits the SMEFT running (5-7%), C_SL and C_T are "
+                   "flavio-normalised (0.7%) where the kernel's convention needs /eta_EW")
 @pytest.mark.parametrize("coefficient", ["c_vl", "c_sl_c_t"])
 def test_bctaunu_convention_against_wilson_running(bctaunu_vs_wilson, coefficient):
     """The kernel's coefficients are relative to an SM coefficient of 1 (kernels/leptoquark/bctaunu.py docstring:

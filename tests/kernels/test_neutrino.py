@@ -20,7 +20,7 @@ i0 = jax.jit(loop_integral_i0)
 observables_of_matrix = jax.jit(oscillation_observables)
 mass_matrix_jit = jax.jit(mass_matrix)
 
-# Values transcribed from shared/physics/inputs.md (not read from kernels/data): g, pole lepton masses and the
+# Values transcribed from docs/physics/inputs.md (not read from kernels/data): g, pole lepton masses and the
 # up-quark masses of Eq. (3) for each nu_quark_masses choice a card accepts ("1TeV", "low", explicit list; the
 # explicit one is the arXiv:1112.3112 transcription quoted there).
 G_DOC = 0.652
@@ -73,8 +73,8 @@ def test_i0_value_quoted_in_leptoquark_md():
 @pytest.mark.parametrize("choice", sorted(NU_QUARK_CHOICES_DOC))
 def test_mass_matrix_entry_by_entry_against_eq3_reference(choice):
     """M_nu of the kernel against tests/reference/neutrino_mass_matrix.py (explicit index sums written from
-    leptoquark.md section 2, masses from inputs.md) on random complex couplings, for every nu_term_signs
-    pattern and each quark-mass choice of a card. Besides the full sum, each term is isolated by zeroing the
+    docs/physics/leptoquark.md section 2, masses from docs/physics/inputs.md) on random complex couplings, for every
+    nu_term_signs pattern and each quark-mass choice of a card. Besides the full sum, each term is isolated by zeroing the
     couplings the other two need (term 1: y^R = f^R = 0; term 2: y^L = 0; term 3: f^L = 0), so a
     transpose, conjugation, D_l/D_u placement or sign error in one term cannot hide behind a larger one."""
     card_choice, m_up_doc = NU_QUARK_CHOICES_DOC[choice]
@@ -94,7 +94,8 @@ def test_mass_matrix_entry_by_entry_against_eq3_reference(choice):
 
 
 def test_m0_prefactor_matches_leptoquark_md():
-    """m0 = 3 g^2 m_t / (sqrt(2) (16 pi^2)^2) (leptoquark.md section 2) for the g of inputs.md and each m_t."""
+    """m0 = 3 g^2 m_t / (sqrt(2) (16 pi^2)^2) (docs/physics/leptoquark.md section 2) for the g of
+    docs/physics/inputs.md and each m_t."""
     assert float(base_inputs()["g"]) == G_DOC
     for g in (G_DOC, 2 * M_W / 246.22, 0.3):
         for _, (_, m_up) in sorted(NU_QUARK_CHOICES_DOC.items()):
@@ -110,7 +111,7 @@ def test_reference_i0_reproduces_the_values_quoted_in_leptoquark_md():
 @pytest.mark.parametrize("choice", sorted(NU_QUARK_CHOICES_DOC))
 def test_point_card_with_mixing_angles_and_masses_gives_m0_i0_of_the_doc(choice):
     """A [point] with theta, phi, M1..M4 instead of m0I0 (`flavorscan point` path: resolve_card, model_inputs,
-    point_params) gets m0I0 = m0(g, the card's m_t) x I0 from leptoquark.md Eqs. (3)-(5) evaluated here;
+    point_params) gets m0I0 = m0(g, the card's m_t) x I0 from docs/physics/leptoquark.md Eqs. (3)-(5) evaluated here;
     m0i0_from_masses, which the scan path also calls, agrees under vmap too."""
     card_choice, m_up_doc = NU_QUARK_CHOICES_DOC[choice]
     cases = [  # (theta, phi, (M1, M2, M3, M4)): near-degenerate, the doc's 1.92 example, unequal angles
@@ -142,7 +143,7 @@ def tx1_params():
 
 
 def test_tx1_reproduces_the_table_of_leptoquark_md():
-    """leptoquark.md section 7: 'expected here' column and its tolerances."""
+    """docs/physics/leptoquark.md section 7: 'expected here' column and its tolerances."""
     obs = jax.jit(neutrino_observables)(tx1_params(), base_inputs("paper2022", "1TeV", nu_term_signs=(1, -1, -1)))
     expected = {  # name: (value, relative tolerance)
         "dm21_sq": (7.61e-5, 0.03), "dm3l_sq": (2.535e-3, 0.005), "s12_sq": (0.3154, 0.002),
@@ -155,10 +156,10 @@ def test_tx1_reproduces_the_table_of_leptoquark_md():
 
 
 def test_printed_sign_pattern_gives_inverted_ordering_for_tx1():
-    """The letter's printed (+,+,-) misses its own TX-I (leptoquark.md section 2); with TX-I's real couplings
-    it even flips the ordering to inverted (docs/validation.md section 6.1), where Table III is normal. The
+    """The letter's printed (+,+,-) misses its own TX-I (docs/physics/leptoquark.md section 2); with TX-I's real
+    couplings it even flips the ordering to inverted (docs/validation.md section 6.1), where Table III is normal. The
     ordering is derived independently here: Eq. (3) from tests/reference, numpy singular values, and the
-    rule of leptoquark.md section 2 (normal iff the two lightest masses are the closest pair)."""
+    rule of docs/physics/leptoquark.md section 2 (normal iff the two lightest masses are the closest pair)."""
     signs = (1, 1, -1)
     params = tx1_params()
     obs = jax.jit(neutrino_observables)(params, base_inputs("paper2022", "1TeV", nu_term_signs=signs))
@@ -220,7 +221,7 @@ def test_gradients_finite_at_exact_degeneracy_and_match_differences_elsewhere():
 def test_scan_with_mixing_angle_and_mass_ranges_stores_m0_i0_of_the_doc():
     """A [scan] with I0 ranges (theta, phi, M1..M4) instead of an m0I0 prior: the point function computes
     m0I0 from each point's sampled angles and masses and stores all seven columns. Every stored m0I0 must
-    equal m0 x I0 of leptoquark.md Eqs. (3)-(5) evaluated here from the stored theta, phi, M1..M4 (fails if
+    equal m0 x I0 of docs/physics/leptoquark.md Eqs. (3)-(5) evaluated here from the stored theta, phi, M1..M4 (fails if
     the scan path mixes up the angles or masses, e.g. passes theta twice)."""
     from flavorscan.scanner.pipeline import make_point_function
     from flavorscan.scanner.models.lq.sampling import sample as sample_lq

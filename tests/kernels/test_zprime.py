@@ -277,10 +277,10 @@ def test_derivatives_match_finite_differences():
 
 # --- radiative muon mass (§4) --------------------------------------------------------------------------
 
-# zprime.md §4 by quadrature of Feynman-parameter integrals (not the closed forms of the kernel): with
+# docs/physics/zprime.md §4 by quadrature of Feynman-parameter integrals (not the closed forms of the kernel): with
 # D(x) = x m_t² + (1-x) M², f(M1) - f(M2) = ∫ ln[D1/D2] dx (f = ∫ ln D dx + 1), and with r = m_t²/M²
 # M² I_F = ∫ x²/(x r + 1 - x) dx, M² I_φ = ∫ x(1-x)/(x r + 1 - x) dx; both checked against the closed forms
-# of zprime.md §4 (agree to 1e-13 for 1e-4 <= r <= 100).
+# of docs/physics/zprime.md §4 (agree to 1e-13 for 1e-4 <= r <= 100).
 N_C, Q_F, Q_PHI = 3, 2 / 3, -5 / 3
 
 
@@ -329,7 +329,7 @@ def test_radiative_mass_and_dipole_absolute():
     want_da = [ref_delta_a_mu(*c, m_t, M_MU) for c in cases]
     np.testing.assert_allclose(m_mu, want_m, rtol=1e-10, atol=0)
     np.testing.assert_allclose(da, want_da, rtol=1e-10, atol=0)
-    # M >> m_t degenerate limit of zprime.md §4, Q_S = |Q_φ|: the kernel's approximation against the formula
+    # M >> m_t degenerate limit of docs/physics/zprime.md §4, Q_S = |Q_φ|: kernel approximation vs the formula
     m_sq = np.array([1e6, 1e8])
     q_s = abs(Q_PHI)
     want = 2 * M_MU**2 / m_sq * ((q_s - 1) * (np.log(m_sq / m_t**2) - 2.5) + q_s / 2)
@@ -344,7 +344,7 @@ def test_radiative_mass_model():
     got = fn(masses_sq, 0.3 * masses_sq, INPUTS)
     want = [ref.radiative_delta_a_mu(s, 0.3 * s, m_t, M_MU) for s in masses_sq]
     np.testing.assert_allclose(got, want, rtol=1e-12)
-    # degenerate limit: continuous across the switch to G'/f', and the M >> m_t formula of zprime.md §4
+    # degenerate limit: continuous across the switch to G'/f', and the M >> m_t formula of docs/physics/zprime.md §4
     below, above = fn(masses_sq, 0.99e-5 * masses_sq, INPUTS), fn(masses_sq, 1.01e-5 * masses_sq, INPUTS)
     np.testing.assert_allclose(below, above, rtol=1e-9)
     degenerate = np.asarray(fn(masses_sq, 0.0 * masses_sq, INPUTS))

@@ -12,8 +12,8 @@ fundamental, the six coefficients are
     X^3       = sum chi * d3 * d2 * X^3
     grav^2 X  = sum chi * d3 * d2 * X
 
-summed over families. zprime.md §1 writes the same conditions with integer coefficients; they are these sums
-times ``DOC_NORMALISATION`` (worked out by hand from the hypercharges, and checked in tests/test_charges.py).
+summed over families. docs/physics/zprime.md §1 writes the same conditions with integer coefficients; they are these
+sums times ``DOC_NORMALISATION`` (worked out by hand from the hypercharges, and checked in tests/test_charges.py).
 """
 
 import numpy as np

@@ -1,6 +1,6 @@
 """Independent numpy/scipy reference for the leptoquark dipole, mu-e conversion and Z -> tau tau kernels.
 
-Written from shared/physics/leptoquark.md sections 3, 4 and 6 with explicit loops over quarks and leptons and
+Written from docs/physics/leptoquark.md sections 3, 4 and 6 with explicit loops over quarks and leptons and
 Python complex arithmetic. Nothing here imports kernels/: the loop functions are the Feynman-parameter integrals
 evaluated by scipy quadrature (not the closed forms), and Z -> tau tau is the exact one-loop vertex (no
 expansion in m_Z^2/M^2) integrated numerically. Used by tests/test_lq_loops.py and tests/test_lq_dipoles.py only.
@@ -72,7 +72,7 @@ def _lists(params, inputs):
 
 
 def _components(params, inputs):
-    """(quark masses, Q_S, l, r, M) for R^{5/3}, R^{2/3}, S1 (leptoquark.md section 3 table)."""
+    """(quark masses, Q_S, l, r, M) for R^{5/3}, R^{2/3}, S1 (docs/physics/leptoquark.md section 3 table)."""
     ckm, m = _lists(params, inputs)
     zero = [[0j] * 3 for _ in range(3)]
     up = [float(v) for v in np.asarray(inputs["m_up_loop"])]
@@ -85,7 +85,7 @@ def _components(params, inputs):
 
 
 def sigmas(params, inputs):
-    """sigma_L[i][j], sigma_R[i][j] of leptoquark.md section 4, summed over the three components."""
+    """sigma_L[i][j], sigma_R[i][j] of docs/physics/leptoquark.md section 4, summed over the three components."""
     m_lep = [float(v) for v in np.asarray(inputs["m_lep"])]
     sig_l = [[0j] * 3 for _ in range(3)]
     sig_r = [[0j] * 3 for _ in range(3)]

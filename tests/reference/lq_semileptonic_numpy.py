@@ -1,6 +1,6 @@
 """Independent plain-numpy/Python reference for the leptoquark semileptonic observables and bounds.
 
-Written directly from shared/physics/leptoquark.md sections 5 and 6 (and the letter's Table II), with
+Written directly from docs/physics/leptoquark.md sections 5 and 6 (and the letter's Table II), with
 explicit index sums, Python complex arithmetic and its own copy of every fit number, without importing
 anything from kernels/ other than the input data passed in. Used by tests/test_lq_semileptonic.py only.
 """

@@ -1,6 +1,6 @@
 """Tree-level SMEFT matching of the S1 and R2 leptoquarks, run to low energy with wilson (independent reference).
 
-Written from the Lagrangian of shared/physics/leptoquark.md sec. 1 without importing kernels/. Used by
+Written from the Lagrangian of docs/physics/leptoquark.md sec. 1 without importing kernels/. Used by
 tests/test_lq_semileptonic.py for b -> c tau nu (matching and running) and for the (C_SL, C_T) running matrix.
 Run `python -m tests.reference.lq_smeft_wilson` to print the running matrices at a few scales.
 
@@ -11,7 +11,7 @@ SU(2) form of the Lagrangian (up-quark mass basis Q = (u_L, V d_L), L = (nu_L, e
     S1:  L ⊃ S1 J + h.c.,
         J = y^L_{ij} eps_ab (Q^c-bar_{ia} P_L L_{jb}) + y^R_{ij} (u^c-bar_i P_R e_j)
 
-Expanding the doublets reproduces every term of leptoquark.md sec. 1, including f-hat^R = V^dagger f^R and
+Expanding the doublets reproduces every term of docs/physics/leptoquark.md sec. 1, including f-hat^R = V^dagger f^R and
 y-hat^L = -V^T y^L (the minus sign of the nu term is eps_21 = -1). Integrating out the heavy scalar
 (equation of motion at zero momentum) gives L_eff = A_a^dagger A_a / M_R2^2 and J^dagger J / M_S1^2. The Fierz and
 charge-conjugation identities for anticommuting fields used below are checked numerically with explicit Dirac

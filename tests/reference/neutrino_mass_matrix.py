@@ -1,6 +1,6 @@
 """Plain numpy reference for the two-loop neutrino mass matrix (letter Eq. 3) and its scale m0 I0 (Eqs. 4-5).
 
-Written from shared/physics/leptoquark.md section 2 only (nothing here imports kernels/ or scanner/):
+Written from docs/physics/leptoquark.md section 2 only (nothing here imports kernels/ or scanner/):
 
     M_nu = m0 I0 { s1 2 (y^L)^T D_u f^L + s2 (m_tau/m_t) D_l (y^R)^T f^L + s3 (m_tau/m_t) D_l (f^R)^T y^L } + transpose
     m0   = 3 g^2 m_t / (sqrt(2) (16 pi^2)^2),   D_u = diag(m_u, m_c, m_t)/m_t,   D_l = diag(m_e, m_mu, m_tau)/m_tau

@@ -1,4 +1,4 @@
-"""Independent numpy/scipy implementation of the Z' observables (zprime.md §2-4) for the tests.
+"""Independent numpy/scipy implementation of the Z' observables (docs/physics/zprime.md §2-4) for the tests.
 
 Written from the formulas, not from kernels.zprime: adaptive scipy quadrature instead of fixed rules,
 no closed forms for the loop integrals, scalar Python code. Inputs are the same ``inputs`` dict.
@@ -211,7 +211,7 @@ def observables(params, inputs, q_eff):
 
 
 def radiative_delta_a_mu(m_sq, mu_sq, m_t, m_mu):
-    """2 m_μ² [G(M_+) - G(M_-)]/[f(M_+) - f(M_-)] straight from zprime.md §4 (no series, no limits)."""
+    """2 m_μ² [G(M_+) - G(M_-)]/[f(M_+) - f(M_-)] straight from docs/physics/zprime.md §4 (no series, no limits)."""
 
     def f(s):
         return (s * math.log(s) - m_t**2 * math.log(m_t**2)) / (s - m_t**2)

@@ -132,7 +132,7 @@ def test_lq_yield_json_follows_the_interface(capsys):
     code, out, err = run_cli(["bench", "--model", "lq-yield", "--card", str(YIELD_TEST_CARD), "--json"], capsys)
     assert code == 0, err
     result = json.loads(out)
-    for key in ("viable_per_s_random", "viable_per_s_refine"):  # interface.md
+    for key in ("viable_per_s_random", "viable_per_s_refine"):  # docs/interface.md
         assert isinstance(result[key], float) and result[key] >= 0
     assert result["model"] == "lq-yield" and result["dtype"] == "float64" and result["device"] == "cpu"
     assert result["n"] == 8 and result["random_points"] == 8  # default n: the card's [scan] n
@@ -231,8 +231,8 @@ def jax_columns(params, card=None):
 
 
 def tx1_perturbed(n, seed=3):
-    """TX-I (leptoquark.md sec. 7) with every nonzero coupling, both masses and m0I0 scattered by a few percent:
-    realistic hierarchical textures with exact zeros, near the oscillation windows (mixed pass/fail)."""
+    """TX-I (docs/physics/leptoquark.md sec. 7) with every nonzero coupling, both masses and m0I0 scattered by a few
+    percent: realistic hierarchical textures with exact zeros, near the oscillation windows (mixed pass/fail)."""
     rng = np.random.default_rng(seed)
     tx1 = {
         "fR": [[0, 0, 0], [0.13, 0, -0.027], [0.036, 0.01, 0]],

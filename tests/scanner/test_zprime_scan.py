@@ -191,7 +191,7 @@ def test_catalog_scan_models_pass_condition_13_and_are_anomaly_free():
     card = card_of(n=600, chunk_size=300, charges="catalog")
     scan = card["scan"]
     models = scan["models"]
-    assert len(models) == 273  # 275 sets, all but B - L and the nu_R-only set pass (13) (zprime.md §1)
+    assert len(models) == 273  # 275 sets, all but B - L and the nu_R-only set pass (13) (docs/physics/zprime.md §1)
     keys = set()
     for m in models:
         q, lep, e, n = (np.array(m[k]) for k in ("q", "L", "E", "N"))
@@ -334,7 +334,7 @@ def test_example_cards_resolve():
 
 @pytest.mark.slow
 def test_bench_zprime_cli(env):
-    """``flavorscan bench --model zprime --json``: the keys of interface.md, all 273 catalog sets sampled."""
+    """``flavorscan bench --model zprime --json``: the keys of docs/interface.md, all 273 catalog sets sampled."""
     import json
 
     from flavorscan.scanner.bench.throughput import bench_card
