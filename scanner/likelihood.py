@@ -268,10 +268,11 @@ def available(spec, set_name: str, user: Mapping[str, dict] | None = None) -> di
 
 # ---------------------------------------------------------------------------------------------- resolution
 
-def enabled_names(settings: Mapping, candidates: Mapping[str, dict]) -> list[str]:
-    """The names a [constraints] table enables, in order."""
+def enabled_names(settings: Mapping, candidates: Mapping[str, dict], spec) -> list[str]:
+    """The names a [constraints] table enables, in order: "default" means every candidate whose entry is not
+    marked ``default = false`` and which the model does not list in its ``not_default``."""
     if settings["enabled"] == "default":
-        names = [n for n, entry in candidates.items() if entry.get("default", True)]
+        names = [n for n, entry in candidates.items() if entry.get("default", True) and n not in spec.not_default]
     else:
         names = list(settings["enabled"])
     return [n for n in names if n not in settings["disabled"]]
@@ -300,7 +301,7 @@ def resolve_likelihood(spec, set_name: str, settings: Mapping, user: Mapping[str
     candidates = available(spec, set_name, user)
     named = ([] if settings["enabled"] == "default" else settings["enabled"]) + settings["disabled"]
     check_names(named, candidates, spec, set_name)
-    names = enabled_names(settings, candidates)
+    names = enabled_names(settings, candidates, spec)
     enabled = set(names)
     merged_all = dict(data["constraint"], **(user or {}))
     values = {target: settings[key] for key, target in spec.constraint_aliases.items() if key in settings}

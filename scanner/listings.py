@@ -68,7 +68,10 @@ def constraint_listing(set_name: str | None = None, model: str | None = None) ->
     for name_of_set in sets:
         for name, entry in shipped_set(name_of_set)["constraint"].items():
             if spec is None or applies(entry, spec):
-                entries.append(describe(name_of_set, name, entry, units))
+                record = describe(name_of_set, name, entry, units)
+                if spec is not None:  # enabled by default for this model?
+                    record["default"] = record["default"] and name not in spec.not_default
+                entries.append(record)
     return {"set": set_name, "model": model, "constraints": entries}
 
 

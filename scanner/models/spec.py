@@ -127,6 +127,9 @@ class ModelSpec(NamedTuple):
     table_keys: Mapping[str, tuple] = {}
     """Keys of the model's nested card tables, by a heading (e.g. the leptoquark ``[scan.fR]`` tables), for
     docs/cards.md."""
+    not_default: frozenset = frozenset()
+    """Constraints of the sets that apply to the model but are not enabled by ``enabled = "default"`` for it
+    (e.g. a measurement no model of this kind can meet); a card can still enable them by name."""
     set_entries: tuple[str, ...] = ()
     """Entries of the measurement set the model reads as inputs whether or not they are enabled (stored in
     ``card["likelihood"]["inputs"]["entries"]``; e.g. the leptoquark dm3l_sq best fits that fix m0I0 in
