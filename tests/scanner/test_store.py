@@ -169,7 +169,7 @@ def test_different_card_refused_and_restart_wipes(tmp_path):
     run = tmp_path / "run"
     write_run(run, range(10))
     other = {**CARD, "measurements": "current"}
-    with pytest.raises(UserError, match="different card; use --restart or another --out"):
+    with pytest.raises(UserError, match=r"different card \(measurements: \"paper2022\" there, \"current\" here\); use --restart"):
         store.RunWriter(run, other, PROV)
     # identity: keys allowed to differ between resumes (here the number of points) are left out
     ident = {k: v for k, v in CARD.items() if k != "scan"} | {"seed": 7}
