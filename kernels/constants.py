@@ -22,7 +22,10 @@ else:  # pragma: no cover - exercised only on Python 3.10
 
 MEASUREMENT_SETS = ("paper2022", "current")
 NU_QUARK_MASS_CHOICES = ("1TeV", "low")
-LOOP_QUARK_MASS_CHOICES = ("letter",)
+LOOP_QUARK_MASS_CHOICES = ("letter", "lq_scale")
+"""Quark masses in the one-loop leptoquark diagrams (g - 2, l -> l' gamma, Z and W vertices, LFV penguins):
+"letter" = m_q(m_q) (m_c = 1.27, m_t = 160 GeV; the letter's numbers), "lq_scale" = MSbar masses at 1 TeV run
+with one-loop QCD to the mass of each leptoquark (docs/physics/leptoquark.md sec. 3, the scheme band)."""
 
 
 def _data_dir():
@@ -136,12 +139,20 @@ def base_inputs(
         "g": value("couplings", "g"),
         "hbar": hbar,
     }
+    for key in ("eta_EW", "alpha_s_mt", "alpha_s_mb", "alpha_s_2GeV", "alpha_s_4p2", "m_t_pole", "m_b_threshold"):
+        scalars[key] = value("couplings", key)
+    for key in constants_file()["sm"]:
+        scalars[f"sm_{key}"] = value("sm", key)
+    for key in constants_file()["hadronic"]:
+        scalars[f"had_{key}"] = value("hadronic", key)
+    running = loop_quark_masses == "lq_scale"
+    scalars["loop_mass_running"] = 1.0 if running else 0.0
     inputs = {k: np.asarray(v, dtype=np.float64) for k, v in scalars.items()}
     inputs.update(
         m_lep=value("leptons", "masses"),
         gamma_lep=widths,
-        m_up_loop=value("quarks", "loop_letter_up"),
-        m_down_loop=value("quarks", "loop_letter_down"),
+        m_up_loop=value("quarks", "loop_1TeV_up" if running else "loop_letter_up"),
+        m_down_loop=value("quarks", "loop_1TeV_down" if running else "loop_letter_down"),
         m_up_nu=nu_up_masses(nu_quark_masses),
         nu_term_signs=np.asarray(nu_term_signs, dtype=np.float64),
         ckm=ckm_matrix(ckm["lambda"], ckm["A"], ckm["rhobar"], ckm["etabar"]),

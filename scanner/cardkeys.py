@@ -66,7 +66,7 @@ def number(x, key: str, *, positive=False, nonnegative=False, lo=None, hi=None) 
     try:
         value = float(x)
     except OverflowError:  # an integer literal beyond float64
-        raise UserError(f"{key}: must be finite, got an integer of {len(str(abs(x)))} digits") from None
+        raise UserError(f"{key}: must be finite, got an integer of {digits(x)} digits") from None
     if not math.isfinite(value):
         raise UserError(f"{key}: must be finite, got {echo(x)}")
     if positive and value <= 0:
@@ -78,6 +78,14 @@ def number(x, key: str, *, positive=False, nonnegative=False, lo=None, hi=None) 
     if hi is not None and value > hi:
         raise UserError(f"{key}: must be <= {hi}, got {echo(x)}")
     return value
+
+
+def digits(x: int) -> int:
+    """The number of decimal digits of an integer (str() refuses integers of more than 4300 digits)."""
+    try:
+        return len(str(abs(x)))
+    except ValueError:
+        return int(abs(x).bit_length() * 0.30102999566398120) + 1
 
 
 def integer(x, key: str, *, lo=None, hi=None) -> int:
@@ -166,9 +174,17 @@ def parse_toml(data: bytes, source: str) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{source}: malformed TOML: {str(exc).splitlines()[0]}") from None
+        raise UserError(f"{source}: malformed TOML: {_first_line(exc)}") from None
+    except ValueError as exc:  # e.g. an integer literal of more than 4300 digits (int() refuses it)
+        raise UserError(f"{source}: malformed TOML: {_first_line(exc)}") from None
     except RecursionError:
         raise UserError(f"{source}: malformed TOML: nested too deeply") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= 3 * ECHO_CHARS else text[: 3 * ECHO_CHARS - 3] + "..."
 
 
 def key_text(key) -> str:

@@ -9,7 +9,7 @@ import sys
 from flavorscan.scanner.errors import UserError
 
 COMMANDS = ("point", "run", "info", "merge", "bench", "refine", "fit", "plot", "report", "charges", "constraints",
-            "observables", "wcxf")
+            "observables", "wcxf", "discover", "card")
 
 
 class _OneLineParser(argparse.ArgumentParser):

@@ -43,6 +43,7 @@ TOP_KEYS = (
     CardKey("scan", "table", None, "a scan (flavorscan run); engine keys plus the model's [scan] keys"),
     CardKey("constraints", "table", "{}", "which constraints decide viability"),
     CardKey("refine", "table", None, "refinement and fit settings (flavorscan refine, fit)"),
+    CardKey("discover", "table", None, "discovery settings (flavorscan discover); the [scan] table is its prior"),
 )
 CONSTRAINT_KEYS = (
     CardKey("enabled", "\"default\" or [string]", "default",
@@ -74,10 +75,13 @@ def resolve_constraints(section: dict, spec) -> dict:
     return out
 
 
-def resolve_scan(section: dict, spec) -> dict:
-    """[scan]: the engine keys (n defaults to the model's grid size, if it has one) and the model's keys."""
+def resolve_scan(section: dict, spec, discover: bool = False) -> dict:
+    """[scan]: the engine keys (n defaults to the model's grid size, if it has one; a discovery card, whose
+    budget is not n, may omit it) and the model's keys."""
     from flavorscan.scanner.sampling import resolve_engine_keys
 
+    if discover and "n" not in section:
+        section = dict(section, n=1)
     if "n" in section:  # the engine keys first, so that their errors come first
         scan = resolve_engine_keys(section)
         scan.update(spec.resolve_scan(section))
@@ -108,7 +112,7 @@ def resolve_card(raw: dict, source: str = "card", base: Path | None = None) -> d
     if "point" in raw:
         card["point"] = spec.resolve_point(table(raw["point"], "point"))
     if "scan" in raw:
-        card["scan"] = resolve_scan(table(raw["scan"], "scan"), spec)
+        card["scan"] = resolve_scan(table(raw["scan"], "scan"), spec, discover="discover" in raw)
     card["constraints"] = resolve_constraints(table(raw.get("constraints", {}), "constraints"), spec)
     user = None
     if "measurements_file" in raw:
@@ -126,6 +130,10 @@ def resolve_card(raw: dict, source: str = "card", base: Path | None = None) -> d
         from flavorscan.scanner.refine.settings import resolve_refine
 
         card["refine"] = resolve_refine(table(raw["refine"], "refine"), spec.parametrisation(card).free_names)
+    if "discover" in raw:
+        from flavorscan.scanner.discover.settings import resolve_discover
+
+        card["discover"] = resolve_discover(table(raw["discover"], "discover"))
     return card
 
 

@@ -171,8 +171,8 @@ class ScanEngine:
 
     def run(self, writer, shard=(0, 1), progress=None, stop=None) -> dict:
         """Evaluate every planned chunk not yet finished in the writer's directory; returns a summary.
-        ``stop``: an object whose ``requested`` attribute, checked after every step, ends the run with a
-        StopRequested (the chunks finished so far are in the writer).
+        ``stop``: an object whose ``requested`` attribute, checked before and after every step, ends the run
+        with a StopRequested (the chunks finished so far are in the writer).
 
         Host memory does not depend on the number of chunks: the planned chunks are a lazy range and only
         the finished ones (the writer's manifest) are held as a set."""
@@ -185,6 +185,8 @@ class ScanEngine:
         kept = evaluated = chunks = 0
         start = time.perf_counter()
         while batch := list(itertools.islice(pending, len(self.devices))):
+            if stop is not None and stop.requested:  # a signal before the first step (start-up, resume scan)
+                raise StopRequested
             for c, (rows, counts) in self.evaluate_chunks(batch).items():
                 writer.add_chunk(c, rows, counts=counts)
                 kept += len(rows["point_id"])

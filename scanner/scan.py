@@ -1,8 +1,13 @@
 """Run a card's [scan] into a run directory (``flavorscan run``, the Python API's ``run_scan``).
 
-Signals: SIGINT (Ctrl-C) and SIGTERM (scancel, a SLURM time limit) while the scan runs ask the engine to stop
-after the current step; the writer then writes every chunk it has buffered and the run ends with
-:class:`StopRequested` (the command exits with status 130); a second signal interrupts at once.
+Signals: ``flavorscan run`` installs its SIGINT (Ctrl-C) and SIGTERM (scancel, a SLURM time limit) handlers
+before it reads the card, so a signal at any moment after that (reading the card, importing and compiling,
+evaluating, writing the last segment) asks the run to stop at the next safe point: before the engine is
+built, before each step and after each step; the writer then writes every chunk it has buffered and the run
+ends with :class:`StopRequested` (the command exits with status 130). The first signal also restores the
+system's default action for both signals, so a second signal ends the process at once, even inside
+compiled code (nothing more is written; what is on disk stays complete, see
+:mod:`flavorscan.scanner.store.format`).
 """
 
 from __future__ import annotations
@@ -14,20 +19,30 @@ from flavorscan.scanner.errors import StopRequested, UserError
 
 
 class StopRequest:
-    """Installs the SIGINT/SIGTERM handlers of a run for the duration of a ``with`` block: the first signal
-    sets ``requested``, a second one raises KeyboardInterrupt at once. (A KeyboardInterrupt raised straight
-    from the signal can land in a JAX garbage-collection callback, where Python prints and drops it.)"""
+    """Installs the SIGINT/SIGTERM handlers of a run for the duration of a ``with`` block. The first signal
+    sets ``requested`` (and ``signal``, its number) and puts the default action back for both signals, so a
+    second signal terminates the process at once. No exception is raised from the handler: a
+    KeyboardInterrupt raised from a signal can land in a JAX garbage-collection callback, where Python prints
+    and drops it, and would wait for compiled code to return anyway. Callers test ``requested`` (or call
+    :meth:`check`) at safe points."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self):
         self.requested = False
+        self.signal: int | None = None
         self._previous = {}
 
     def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
         self.requested = True
+        self.signal = signum
+        for s in self.SIGNALS:
+            signal.signal(s, signal.SIG_DFL)
+
+    def check(self) -> None:
+        """Raise :class:`StopRequested` if a signal arrived."""
+        if self.requested:
+            raise StopRequested
 
     def __enter__(self):
         self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
@@ -87,11 +102,18 @@ def run_scan(card: dict, out, *, shard=(0, 1), restart: bool = False, progress: 
 
     if "scan" not in card:
         raise UserError("the card has no [scan] table (flavorscan point evaluates a [point])")
+    if not card["likelihood"]["constraints"]:
+        raise UserError("no constraint is enabled: every point would be viable; enable at least one "
+                        "(constraints.enabled)")
     segment_rows = store.DEFAULT_ROWS_PER_SEGMENT if segment_rows is None else segment_rows
     segment_seconds = store.DEFAULT_SECONDS_PER_SEGMENT if segment_seconds is None else segment_seconds
     if segment_rows < 1 or not segment_seconds > 0:
         raise UserError("--segment-rows and --segment-seconds must be positive")
+    if stop is not None and stop.requested:  # a signal while reading the card or importing
+        raise StopRequested
     engine = ScanEngine(card)
+    if stop is not None and stop.requested:  # a signal while the engine was built (tracing)
+        raise StopRequested
     info = dict(provenance(), seed=card["scan"]["seed"], measurements=card["measurements"],
                 likelihood_hash=card["likelihood"]["hash"],
                 approximate_constraints=engine.point_function.constraints.approximate)

@@ -87,21 +87,25 @@ def loop_epsilon(g_x, q2, inputs):
     return unit_charge(inputs) * g_x * bracket / (2.0 * jnp.pi**2)
 
 
-def kinetic_mixing(params, inputs):
-    """The ε in use: loop-induced ε(m_Z'²) where params["epsilon_loop"] = 1, else params["epsilon"]."""
-    loop = loop_epsilon(params["g_X"], params["m_Zp"] ** 2, inputs)
+def kinetic_mixing(params, inputs, q2=None):
+    """The ε in use: loop-induced ε(q²) where params["epsilon_loop"] = 1 (q² = m_Z'² unless given), else
+    params["epsilon"]."""
+    q2 = params["m_Zp"] ** 2 if q2 is None else q2
+    loop = loop_epsilon(params["g_X"], q2, inputs)
     return jnp.where(params["epsilon_loop"] > 0.5, loop, params["epsilon"])
 
 
-def couplings(params, inputs):
-    """All Z' couplings of one point (params pytree of kernels.zprime).
+def couplings(params, inputs, q2=None):
+    """All Z' couplings of one point (params pytree of kernels.zprime), with the kinetic mixing at virtuality
+    ``q2`` (default m_Z'²: on-shell production and decays; t-channel exchange at low momentum transfer, as in
+    Borexino, NSI, CEvNS and trident, uses q2 = 0, docs/physics/zprime.md §2).
 
     Returns a dict of float arrays: ``epsilon`` (scalar), ``g_v_lep``, ``g_a_lep``, ``g_nu`` (3, by lepton
     flavour e, μ, τ), ``g_v_up``, ``g_v_down`` (3, by quark family), ``g_bs_L``, ``g_bs_R`` (the b̄ s
     couplings, passed through).
     """
     g_x = params["g_X"]
-    eps_e = kinetic_mixing(params, inputs) * unit_charge(inputs)
+    eps_e = kinetic_mixing(params, inputs, q2) * unit_charge(inputs)
     x_l, x_e, x_q = params["X_L"], params["X_E"], params["X_q"]
     return {
         "epsilon": eps_e / unit_charge(inputs),

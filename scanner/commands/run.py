@@ -26,21 +26,26 @@ def register(subparsers):
 
 
 def run(args) -> int:
-    from flavorscan.scanner.commands import require_float64
-    from flavorscan.scanner.config import load_card
-    from flavorscan.scanner.errors import UserError
-    from flavorscan.scanner.scan import StopRequest, parse_shard, run_scan, with_overrides
+    from flavorscan.scanner.scan import StopRequest
 
-    require_float64("run")
-    if args.distributed and args.shard:
-        raise UserError("--shard and --distributed exclude each other (the distributed runtime assigns shards)")
-    shard = parse_shard(args.shard) if args.shard else (0, 1)
-    card = with_overrides(load_card(args.card), n=args.n, seed=args.seed)
-    if args.distributed:
-        from flavorscan.scanner.engine import initialise_distributed
-
-        shard = initialise_distributed()
+    # The signal handlers first: a SIGINT/SIGTERM while the card is read or JAX starts is not lost (nor
+    # raised inside a JAX callback, where Python would drop it); the run stops at its next safe point.
     with StopRequest() as stop:
+        from flavorscan.scanner.commands import require_float64
+        from flavorscan.scanner.config import load_card
+        from flavorscan.scanner.errors import UserError
+        from flavorscan.scanner.scan import parse_shard, run_scan, with_overrides
+
+        require_float64("run")
+        if args.distributed and args.shard:
+            raise UserError("--shard and --distributed exclude each other (the distributed runtime assigns shards)")
+        shard = parse_shard(args.shard) if args.shard else (0, 1)
+        card = with_overrides(load_card(args.card), n=args.n, seed=args.seed)
+        if args.distributed:
+            from flavorscan.scanner.engine import initialise_distributed
+
+            shard = initialise_distributed()
+        stop.check()
         summary = run_scan(card, args.out, shard=shard, restart=args.restart, progress=not args.quiet,
                            segment_rows=args.segment_rows, segment_seconds=args.segment_seconds, stop=stop)
     print(json.dumps(summary), file=sys.stdout)

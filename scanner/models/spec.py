@@ -87,6 +87,30 @@ class Parametrisation(NamedTuple):
     free_names: frozenset
 
 
+class Encoding(NamedTuple):
+    """How ``flavorscan discover`` represents a population of points of a model (docs/discovery.md).
+
+    A population is a dict of numpy arrays with a leading member axis: ``continuous`` names the arrays the
+    optimizer moves (real, clipped by ``clip``), the others are discrete (e.g. which couplings are non-zero
+    and their signs) and change only through ``mutate``.
+
+    - ``init(rng, count) -> population`` draws members from the card's prior (numpy Generator);
+    - ``decode(member) -> params`` of one member (traced);
+    - ``clip(arrays) -> arrays`` projects continuous arrays into their bounds (numpy or traced);
+    - ``mutate(rng, population, settings) -> population`` perturbs children (noise on continuous arrays,
+      discrete moves: switching entries on/off, flipping signs);
+    - ``null`` is one member without new physics (every coupling zero): its observables are the Standard-Model
+      values the discovery loss measures new-physics shifts from.
+    """
+
+    init: Callable
+    decode: Callable
+    clip: Callable
+    mutate: Callable
+    continuous: tuple[str, ...]
+    null: Mapping[str, Any]
+
+
 class ModelSpec(NamedTuple):
     """One model: everything the generic scanner needs to scan, store, refine and plot it."""
 
@@ -134,6 +158,12 @@ class ModelSpec(NamedTuple):
     """Entries of the measurement set the model reads as inputs whether or not they are enabled (stored in
     ``card["likelihood"]["inputs"]["entries"]``; e.g. the leptoquark dm3l_sq best fits that fix m0I0 in
     mass_scale = "dm3l" scans)."""
+    texture_columns: tuple[str, ...] = ()
+    """Parameter columns whose sign/zero pattern (and log-magnitudes) tell textures apart: the families of
+    viable points that ``flavorscan info`` and ``discover`` report (none: no families)."""
+    discovery: Callable[[dict], Encoding] | None = None
+    """The discovery encoding for a resolved card (``flavorscan discover``); None for a model that does not
+    support discovery (its [scan] grids serve it)."""
     wilson_coefficients: Callable[[Mapping], dict] | None = None
     """observables of one point -> its Wilson coefficients as a WCxf record {"eft", "basis", "scale",
     "values": {name: complex}} (``flavorscan wcxf``); None for a model that exports none."""

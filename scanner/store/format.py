@@ -22,14 +22,19 @@ segment stays recorded. Chunks still in the buffer at the kill are lost and reco
 Segment file (HDF5, libver >= v108)
 -----------------------------------
 - one 1-D dataset per column at the root (``/<column>``), all of the same length, chunked
-  (``min(rows, 65536)``; ``(1,)`` and resizable when empty), gzip (level 1) + shuffle; dtypes as given
-  (float64 / int64 / int8 / bool / other numeric). ``point_id`` (int64) is required.
-- ``/chunks`` (int64, one entry per chunk covered, zero-row chunks included) and ``/chunk_rows`` (int64,
-  rows each chunk kept). Rows are stored chunk after chunk in ``/chunks`` order, so the rows of
-  ``chunks[j]`` are ``sum(chunk_rows[:j]) : sum(chunk_rows[:j+1])``.
+  (``min(rows, 65536)``; ``(1,)`` and resizable when empty), gzip (level 1) + shuffle + fletcher32 checksum
+  (files written before the checksums stay readable); dtypes as given (float64 / int64 / int8 / bool / other
+  numeric). ``point_id`` (int64) is required.
+- ``/chunks`` (int64, one entry per chunk covered, zero-row chunks included, no chunk twice) and
+  ``/chunk_rows`` (int64, rows each chunk kept). Rows are stored chunk after chunk in ``/chunks`` order, so
+  the rows of ``chunks[j]`` are ``sum(chunk_rows[:j]) : sum(chunk_rows[:j+1])``.
 - optional group ``/counts`` with one int64 dataset per key of the ``counts`` given to
   :meth:`RunWriter.add_chunk` (aligned with ``/chunks``), e.g. points evaluated and passes per
-  constraint over all evaluated points, not only the kept rows.
+  constraint over all evaluated points, not only the kept rows. If a ``points`` count is recorded, no
+  count and no ``chunk_rows`` entry of a chunk exceeds its ``points``.
+- every object is a dataset or group stored in the file itself: no soft or external links, no external
+  storage, no virtual datasets (a reader refuses a segment that has any: it never reads outside the run
+  directory).
 - root attributes: ``format`` ("flavorscan-segment"), ``format_version`` (int), ``card`` (canonical JSON
   of the full resolved card), ``card_hash`` (sha256 hex of the canonical JSON of the identity dict),
   ``shard`` ("I/N"), ``columns`` (JSON list: column order), ``created_utc``, ``planned_chunks`` (only if
@@ -38,6 +43,16 @@ Segment file (HDF5, libver >= v108)
   :data:`flavorscan.scanner.provenance.PROVENANCE_KEYS`; :func:`flavorscan.scanner.provenance.provenance`
   fills the versions, git commit, devices and dtype, the commands add seed and measurements (the store
   itself never shells out, e.g. for the git commit).
+- ``point_id_chunk_size`` (int, optional): written when the card has a ``scan.chunk_size`` S and every row
+  of the segment has ``point_id // S`` equal to its chunk (the engine's chunk-major point ids).
+
+Cross-checks on reading (a mismatch is a damaged file, a one-line :class:`UserError` from every reader and
+from a resume): the ``chunk`` column (if stored) holds, row by row, the chunk ``/chunks`` and
+``/chunk_rows`` assign to it (merged files: the same number of rows per chunk); with
+``point_id_chunk_size`` S, ``point_id // S`` is that chunk; the counts rule above. Every reader also reads
+the ``chunk`` and ``point_id`` columns, so their checksums are verified by every command, a resume included.
+A segment writer builds the file in memory and writes it with plain system calls, so a full disk is a plain
+``OSError`` (one line, nothing left behind), never an HDF5 library failure.
 
 Merged files (:func:`merge`) have the same layout (``format`` "flavorscan-merged" or
 "flavorscan-virtual"), rows sorted by ``point_id`` (physical) or in segment order (virtual), ``/chunks``
@@ -70,11 +85,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import errno
 import hashlib
 import json
 import os
 import re
 import secrets
+import stat
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -110,9 +127,17 @@ RESERVED_ATTRS = (
     "segments",
     "order",
     "virtual_sources",
+    "point_id_chunk_size",
 )
 FORMATS = ("flavorscan-segment", "flavorscan-merged", "flavorscan-virtual")
 ALLOWED_KINDS = "biuf"  # bool, signed int, unsigned int, float
+MAX_RUN_JSON_BYTES = 64 * 2**20  # run.json holds the resolved card (a card is at most 1 MiB): bounded before reading
+MAX_JSON_DEPTH = 64  # a resolved card nests about 6 deep; deeper JSON (run.json, attributes) is refused
+# A dataset may declare at most this many bytes per byte it stores (deflate compresses at most ~1032:1),
+# plus SMALL_DATASET_BYTES: a small file declaring 10^11 rows is refused before anything is allocated.
+MAX_DECLARED_RATIO = 2048
+SMALL_DATASET_BYTES = 2**20
+CORE_BLOCK_BYTES = 4 * 2**20  # growth step of the in-memory image of a segment being written
 
 
 # --------------------------------------------------------------------------------------------------
@@ -227,6 +252,181 @@ def fsync_path(path: Path, directory: bool = False) -> None:
         os.close(fd)
 
 
+def json_too_deep(obj, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a parsed JSON value nests lists/objects more than ``limit`` deep (checked without recursion)."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def regular_file_size(path: Path, follow_symlinks: bool, what: str) -> tuple[int, int, int]:
+    """(size, st_dev, st_ino) of ``path`` if it is a regular file (a symbolic link is refused unless
+    ``follow_symlinks``), checked on a descriptor opened with O_NONBLOCK (a FIFO does not block); anything
+    else is a one-line :class:`UserError`."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UserError(f"{path}: is a symbolic link (a {what} must be a regular file)") from None
+        if exc.errno == errno.EISDIR:
+            raise UserError(f"{path}: is a directory, expected a {what}") from None
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise UserError(f"{path}: is {kind} (a {what} must be a regular file)")
+    return info.st_size, info.st_dev, info.st_ino
+
+
+def write_new_file(path: Path, data) -> None:
+    """Create ``path`` (it must not exist; a symbolic link there is not followed) holding ``data``, written
+    with os.write and fsync'ed: a full disk or any other failure is a plain OSError."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o666)
+    try:
+        view = memoryview(data).cast("B")
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_stale(path: Path, what: str) -> None:
+    """Remove a left-over temporary file at ``path`` (a regular file only: anything else there is refused,
+    a symbolic link is never followed)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise UserError(f"{path}: exists and is not a regular file; remove it to write the {what}")
+    os.unlink(path)
+
+
+class _LatchingFile:
+    """A file object for h5py's ``fileobj`` driver writing to a descriptor with os.pwrite. The first write
+    error (ENOSPC, EIO, ...) is recorded in ``error`` and later writes are dropped, while HDF5 is told that
+    every write succeeded: HDF5 never sees a failed write, so it never ends up with a half-closed file (which
+    made h5py crash with SIGSEGV on a full disk); the caller raises ``error`` once the file is closed."""
+
+    def __init__(self, fd: int, name: str):
+        self.fd = fd
+        self.name = name
+        self.pos = 0
+        self.error: OSError | None = None
+
+    def _latch(self, exc: OSError) -> None:
+        if self.error is None:
+            exc.filename = exc.filename or self.name
+            self.error = exc
+
+    def seek(self, offset, whence=0):
+        if whence == 0:
+            self.pos = offset
+        elif whence == 1:
+            self.pos += offset
+        else:
+            self.pos = os.fstat(self.fd).st_size + offset
+        return self.pos
+
+    def tell(self):
+        return self.pos
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = max(0, os.fstat(self.fd).st_size - self.pos)
+        data = os.pread(self.fd, size, self.pos)
+        self.pos += len(data)
+        return data
+
+    def readinto(self, buffer):
+        data = self.read(len(memoryview(buffer).cast("B")))
+        memoryview(buffer).cast("B")[: len(data)] = data
+        return len(data)
+
+    def write(self, data):
+        view = memoryview(data).cast("B")
+        size = len(view)
+        if self.error is None:
+            try:
+                done = 0
+                while done < size:
+                    done += os.pwrite(self.fd, view[done:], self.pos + done)
+            except OSError as exc:
+                self._latch(exc)
+        self.pos += size
+        return size
+
+    def truncate(self, size=None):
+        size = self.pos if size is None else size
+        if self.error is None:
+            try:
+                os.ftruncate(self.fd, size)
+            except OSError as exc:
+                self._latch(exc)
+        return size
+
+    def flush(self):
+        pass
+
+
+@contextlib.contextmanager
+def creating_h5(path: Path, **kwargs):
+    """A new HDF5 file at ``path`` (created exclusively, never through a symbolic link) for writing. HDF5
+    writes through :class:`_LatchingFile`: a write error (a full disk) surfaces, after the file object is
+    closed, as the OSError of the first failed write (the partial file stays for the caller to remove).
+    The block yields ``(file, sink)``; ``sink.error`` tells a long writer to stop early."""
+    import h5py
+
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o666)
+    try:
+        sink = _LatchingFile(fd, str(path))
+        with h5py.File(sink, "w", **kwargs) as f:
+            yield f, sink
+        if sink.error is None:
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                sink._latch(exc)
+        if sink.error is not None:
+            raise sink.error
+    finally:
+        os.close(fd)
+
+
+def hdf5_image(build, **kwargs) -> bytes:
+    """The bytes of an HDF5 file built in memory by ``build(f)`` (h5py's core driver without a backing
+    store): no byte reaches a disk inside HDF5, so a full disk cannot leave HDF5 in a failed state."""
+    import h5py
+
+    with h5py.File(f"flavorscan-image-{secrets.token_hex(8)}.h5", "w", driver="core", backing_store=False,
+                   block_size=CORE_BLOCK_BYTES, **kwargs) as f:
+        build(f)
+        f.flush()
+        return f.id.get_file_image()
+
+
 @contextlib.contextmanager
 def replacing(tmp: Path, final: Path):
     """Write to ``tmp`` inside the block; on success fsync it and rename it onto ``final`` atomically, on
@@ -281,7 +481,16 @@ def write_columns(f, schema: Mapping[str, np.dtype], data: Mapping[str, np.ndarr
             compression="gzip",
             compression_opts=GZIP_LEVEL,
             shuffle=True,
+            fletcher32=True,
         )
+
+
+def write_int_dataset(f, name: str, values) -> None:
+    """A 1-D int64 metadata dataset (chunk lists, counts), with a fletcher32 checksum."""
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    rows = len(values)
+    f.create_dataset(name, data=values, shape=(rows,), dtype=np.int64, chunks=(max(1, min(rows, HDF5_CHUNK_ROWS)),),
+                     maxshape=(None,) if rows == 0 else (rows,), fletcher32=True)
 
 
 def set_common_attrs(f, fmt, card_json, chash, columns, provenance, planned) -> None:
@@ -351,6 +560,8 @@ def meta_json(value, what: str, kind: type):
         raise ValueError(f"{what} is not valid JSON") from None
     if not isinstance(parsed, kind):
         raise ValueError(f"{what} is not a JSON {'object' if kind is dict else 'list'}")
+    if json_too_deep(parsed):
+        raise ValueError(f"{what} is nested more than {MAX_JSON_DEPTH} deep")
     return parsed
 
 
@@ -368,6 +579,8 @@ def check_attrs(attrs: dict) -> None:
         raise ValueError("attribute card_hash is missing or not a string")
     if not isinstance(attrs.get("card", ""), str):
         raise ValueError("attribute card is not a string")
+    if attrs.get("card"):
+        meta_json(attrs["card"], "attribute card", dict)
     if attrs.get("planned_chunks") is not None:
         meta_int(attrs["planned_chunks"], "attribute planned_chunks")
     if "segments" in attrs:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from flavorscan.scanner.errors import UserError
+from flavorscan.scanner.files import check_output_path
 # store_format.MERGE_CACHE_BYTES and store_format.HDF5_CHUNK_ROWS are read at call time (tests lower them)
 from flavorscan.scanner.store import format as store_format
 from flavorscan.scanner.store.format import (
@@ -19,14 +20,18 @@ from flavorscan.scanner.store.format import (
     RUN_FILE,
     SEGMENT_RE,
     TMP_RE,
+    creating_h5,
     h5open,
+    meta_int,
     one_line,
+    remove_stale,
     replacing,
     set_common_attrs,
     source_fingerprint,
     write_columns,
+    write_int_dataset,
 )
-from flavorscan.scanner.store.reader import Catalog, catalog, read_meta, run_summary
+from flavorscan.scanner.store.reader import H5_ERRORS, Catalog, catalog, read_meta, run_summary
 
 
 def _merged_meta(cat: Catalog):
@@ -59,13 +64,16 @@ def _write_merged_header(f, cat, fmt, schema):
     f.attrs["shards"] = json.dumps(summary["shards"])
     f.attrs["segments"] = len(cat.segments)
     f.attrs["provenance_variants"] = json.dumps(summary["provenance_variants"], sort_keys=True)
+    sizes = {seg.attrs.get("point_id_chunk_size") for seg in cat.segments}
+    if len(sizes) == 1 and None not in sizes:  # every segment has chunk-major point ids, of one chunk size
+        f.attrs["point_id_chunk_size"] = meta_int(sizes.pop(), "attribute point_id_chunk_size", minimum=1)
     chunks, rows, counts = _merged_meta(cat)
-    f.create_dataset("chunks", data=chunks)
-    f.create_dataset("chunk_rows", data=rows)
+    write_int_dataset(f, "chunks", chunks)
+    write_int_dataset(f, "chunk_rows", rows)
     if counts:
         g = f.create_group("counts")
         for key, arr in counts.items():
-            g.create_dataset(key, data=arr)
+            write_int_dataset(g, key, arr)
 
 
 def merge(directory, output, virtual: bool = False) -> dict:
@@ -97,6 +105,7 @@ def merge(directory, output, virtual: bool = False) -> dict:
     output = Path(output)
     if output.is_dir():
         raise UserError(f"{output} is a directory; give a file name")
+    check_output_path(output, "merge output")  # a new or regular file: never a device, FIFO or symbolic link
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -109,11 +118,15 @@ def merge(directory, output, virtual: bool = False) -> dict:
             output.name == RUN_FILE or any(pattern.match(output.name) for pattern in reserved)):
         raise UserError(f"{output}: a name the run directory reserves for its own files; choose another name")
     tmp = output.with_name(output.name + ".tmp")
-    with replacing(tmp, output):
-        if virtual:
-            rows = _merge_virtual(cat, schema, tmp, output)
-        else:
-            rows = _merge_physical(cat, schema, tmp)
+    remove_stale(tmp, "merge output")  # left by a killed merge (a regular file only)
+    try:
+        with replacing(tmp, output):
+            if virtual:
+                rows = _merge_virtual(cat, schema, tmp, output)
+            else:
+                rows = _merge_physical(cat, schema, tmp)
+    except OSError as exc:  # a full disk, a read-only directory: nothing is left behind
+        raise UserError(f"cannot write {output}: {exc.strerror or one_line(exc)}") from None
     if virtual:
         read_meta(output)  # re-open the final file and re-check its sources
     return {"output": str(output), "rows": rows, "segments": len(cat.segments), "virtual": virtual}
@@ -131,7 +144,7 @@ def _merge_physical(cat: Catalog, schema: dict, tmp: Path) -> int:
         try:
             with h5open(seg.path, "r") as f:
                 pid = f["point_id"][...]
-        except (OSError, KeyError, ValueError) as exc:
+        except H5_ERRORS as exc:
             raise UserError(f"cannot read {seg.path}: {one_line(exc)}") from None
         offsets = np.concatenate([[0], np.cumsum(seg.chunk_rows)])
         for j in np.flatnonzero(seg.keep_chunks & (seg.chunk_rows > 0)):
@@ -161,7 +174,7 @@ def _merge_physical(cat: Catalog, schema: dict, tmp: Path) -> int:
         try:
             with h5open(segs[si].path, "r") as f:
                 data = {n: f[n][...] for n in schema}
-        except (OSError, KeyError, ValueError) as exc:
+        except H5_ERRORS as exc:
             raise UserError(f"cannot read {segs[si].path}: {one_line(exc)}") from None
         size = sum(a.nbytes for a in data.values())
         while cache and cache_bytes + size > store_format.MERGE_CACHE_BYTES:
@@ -172,7 +185,7 @@ def _merge_physical(cat: Catalog, schema: dict, tmp: Path) -> int:
         return data
 
     block = max(1, min(total, store_format.HDF5_CHUNK_ROWS))
-    with h5open(tmp, "w", libver="v108") as f:
+    with creating_h5(tmp, libver="v108") as (f, sink):
         _write_merged_header(f, cat, "flavorscan-merged", schema)
         write_columns(f, schema, None, total)
         datasets = {k: f[k] for k in schema}
@@ -187,6 +200,8 @@ def _merge_physical(cat: Catalog, schema: dict, tmp: Path) -> int:
             n = pending_rows if final else (pending_rows // block) * block
             if n == 0:
                 return
+            if sink.error is not None:  # the disk is full: stop now (the error is raised once the file is closed)
+                raise sink.error
             joined = {k: np.concatenate([p[k] for p in pending]) for k in schema}
             for k in schema:
                 datasets[k][written : written + n] = joined[k][:n]
@@ -236,7 +251,7 @@ def _merge_virtual(cat: Catalog, schema: dict, tmp: Path, output: Path) -> int:
             pos += b - a
     # what each mapped source holds now: reading the file later re-checks it (see reader.read_meta)
     fingerprints = {rel: source_fingerprint(seg.attrs, seg.chunks, seg.chunk_rows) for seg, rel, *_ in mappings}
-    with h5open(tmp, "w", libver="v110") as f:
+    with creating_h5(tmp, libver="v110") as (f, _):
         _write_merged_header(f, cat, "flavorscan-virtual", schema)
         f.attrs["order"] = "segment order (shard, sequence); not sorted by point_id"
         f.attrs["virtual_sources"] = json.dumps(fingerprints, sort_keys=True)

@@ -2,6 +2,16 @@
 or merged file (duplicate chunks marked, virtual sources checked), and :func:`load` of its columns.
 
 Every value read is checked; anything missing or malformed is a one-line :class:`UserError` naming the file.
+
+Files may be hostile. Only regular files are opened (checked on a descriptor opened with O_NONBLOCK, so a FIFO
+never blocks); inside a run directory run.json and the segments must be regular files themselves (a symbolic
+link is refused, so nothing outside the directory is opened through them). Sizes are bounded before anything
+is allocated (run.json at :data:`MAX_RUN_JSON_BYTES`, JSON nesting at :data:`MAX_JSON_DEPTH`, every dataset's
+declared size against the bytes it stores). A file whose objects reach outside it (soft or external links,
+external storage, virtual datasets) is refused; virtual datasets are accepted only in a
+``flavorscan-virtual`` merge output, whose sources are checked like segments. Remaining race: a file swapped
+by another process between the check and HDF5's own open is noticed afterwards (device and inode are
+compared), not before.
 """
 
 from __future__ import annotations
@@ -15,12 +25,17 @@ from typing import Iterable
 import numpy as np
 
 from flavorscan.scanner.errors import UserError
+from flavorscan.scanner.files import read_regular_file
 from flavorscan.scanner.store.format import (
     ALLOWED_KINDS,
     FORMATS,
+    MAX_DECLARED_RATIO,
+    MAX_JSON_DEPTH,
+    MAX_RUN_JSON_BYTES,
     META_DATASETS,
     RUN_FILE,
     SEGMENT_RE,
+    SMALL_DATASET_BYTES,
     TMP_RE,
     attr_str,
     attr_value,
@@ -28,22 +43,36 @@ from flavorscan.scanner.store.format import (
     check_attrs,
     check_version,
     h5open,
+    json_too_deep,
     meta_int,
     meta_json,
     one_line,
+    regular_file_size,
     source_fingerprint,
 )
+
+# what h5py raises for a damaged or hostile file (RuntimeError: e.g. a soft link that loops)
+H5_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError, MemoryError, OverflowError)
 
 # --------------------------------------------------------------------------------------------------
 # run directory: segment files, run.json
 
 
 def segment_files(directory: Path) -> list[Path]:
-    """The complete segment files of a run directory, by shard, then sequence number."""
+    """The complete segment files of a run directory, by shard, then sequence number. A segment name that is
+    not a regular file (a symbolic link, a FIFO, a directory) is a one-line :class:`UserError`: a run
+    directory's segments are its own files."""
     found = []
     for entry in os.scandir(directory):
         m = SEGMENT_RE.match(entry.name)
         if m:
+            try:
+                regular = entry.is_file(follow_symlinks=False)
+            except OSError:
+                regular = False
+            if not regular:
+                kind = "a symbolic link" if entry.is_symlink() else "not a regular file"
+                raise UserError(f"{entry.path}: is {kind} (a segment must be a regular file in the run directory)")
             found.append((int(m.group(1)), int(m.group(2)), Path(entry.path)))
     found.sort()
     return [p for _, _, p in found]
@@ -58,13 +87,15 @@ def read_run_json(directory) -> dict:
         raise UserError(f"{directory}: not a run directory" if directory.exists()
                         else f"{directory}: no such directory")
     path = directory / RUN_FILE
+    if not os.path.lexists(path):
+        raise UserError(f"{directory} is not a flavorscan run directory (no {RUN_FILE})")
+    data = read_regular_file(path, MAX_RUN_JSON_BYTES, "run file", follow_symlinks=False)
     try:
-        with open(path, encoding="utf-8") as fh:
-            run = json.load(fh)
-    except FileNotFoundError:
-        raise UserError(f"{directory} is not a flavorscan run directory (no {RUN_FILE})") from None
-    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        run = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise UserError(f"cannot read {path}: {one_line(exc)}") from None
+    if json_too_deep(run):
+        raise UserError(f"cannot read {path}: nested more than {MAX_JSON_DEPTH} deep")
     if not isinstance(run, dict) or run.get("format") != "flavorscan-run" or "card_hash" not in run:
         raise UserError(f"{path} is not a flavorscan run file")
     try:
@@ -107,41 +138,163 @@ class Segment:
         return sum(b - a for a, b in self.keep)
 
 
-def _int_dataset(f, name: str, minimum: int | None = 0) -> np.ndarray:
-    """A 1-D integer dataset of ``f`` as int64 (values >= ``minimum`` unless None), else ValueError."""
+def _link_kind(group, name: str) -> str | None:
+    """The kind of link ``name`` of ``group`` is, without following it: None (missing), "hard", "soft",
+    "external" (or another class name)."""
     import h5py
 
-    ds = f.get(name)
-    if not isinstance(ds, h5py.Dataset) or ds.ndim != 1 or ds.dtype.kind not in "iu":
-        raise ValueError(f"{name} is not a 1-D integer dataset")
+    link = group.get(name, getlink=True)
+    if link is None:
+        return None
+    if isinstance(link, h5py.HardLink):
+        return "hard"
+    if isinstance(link, h5py.SoftLink):
+        return "soft"
+    if isinstance(link, h5py.ExternalLink):
+        return "external"
+    return type(link).__name__
+
+
+def check_self_contained(group, where: str = "", depth: int = 0) -> None:
+    """ValueError if ``group`` or a group in it holds a soft or external link: every object a flavorscan
+    file names must be stored in the file itself (a link could point outside the run directory, or loop).
+    Groups nested deeper are never opened by a reader."""
+    import h5py
+
+    for name in list(group):
+        kind = _link_kind(group, name)
+        if kind == "external":
+            link = group.get(name, getlink=True)
+            raise ValueError(f"{where}{name} is an external link (to {link.filename!r}); a flavorscan file "
+                             f"must be self-contained")
+        if kind != "hard":
+            raise ValueError(f"{where}{name} is a {kind} link; a flavorscan file must be self-contained")
+        if depth == 0:
+            obj = group.get(name)
+            if isinstance(obj, h5py.Group):
+                check_self_contained(obj, f"{where}{name}/", depth + 1)
+
+
+def _dataset(group, name: str, file_size: int, virtual: bool = False, what: str | None = None):
+    """Dataset ``name`` of ``group``, checked: a hard link to a dataset stored in the file (no external
+    storage; virtual only if ``virtual``) whose declared size fits what the file can hold. None if
+    missing; ValueError otherwise."""
+    import h5py
+
+    what = what or name
+    kind = _link_kind(group, name)
+    if kind is None:
+        return None
+    if kind != "hard":
+        raise ValueError(f"{what} is a {kind} link; a flavorscan file must be self-contained")
+    ds = group.get(name)
+    if not isinstance(ds, h5py.Dataset):
+        raise ValueError(f"{what} is not a dataset")
+    plist = ds.id.get_create_plist()
+    if plist.get_external_count() > 0:
+        raise ValueError(f"{what} uses external storage (data in another file); a flavorscan file must be "
+                         f"self-contained")
+    if ds.is_virtual and not virtual:
+        raise ValueError(f"{what} is a virtual dataset (data in other files); only 'flavorscan merge --virtual' "
+                         f"writes those")
+    if not ds.is_virtual:
+        declared = int(np.prod(ds.shape, dtype=object)) * ds.dtype.itemsize if ds.shape is not None else 0
+        stored = int(ds.id.get_storage_size())
+        if stored > file_size or declared > MAX_DECLARED_RATIO * stored + SMALL_DATASET_BYTES:
+            raise ValueError(f"{what} declares shape {ds.shape} ({declared} bytes) but the file stores "
+                             f"{stored} bytes of it")
+    return ds
+
+
+def _int_dataset(f, name: str, file_size: int, minimum: int | None = 0, what: str | None = None) -> np.ndarray:
+    """A 1-D integer dataset of ``f`` as int64 (values >= ``minimum`` unless None), else ValueError."""
+    what = what or name
+    ds = _dataset(f, name, file_size, what=what)
+    if ds is None or ds.ndim != 1 or ds.dtype.kind not in "iu":
+        raise ValueError(f"{what} is not a 1-D integer dataset")
     arr = ds[...]
     if minimum is not None and arr.size and arr.min() < minimum:
-        raise ValueError(f"{name} holds values below {minimum}")
+        raise ValueError(f"{what} holds values below {minimum}")
     if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
-        raise ValueError(f"{name} holds values beyond int64")
+        raise ValueError(f"{what} holds values beyond int64")
     return arr.astype(np.int64)
 
 
-def _chunk_lists(f) -> tuple[np.ndarray, np.ndarray]:
+def _chunk_lists(f, file_size: int) -> tuple[np.ndarray, np.ndarray]:
     """``/chunks`` and ``/chunk_rows`` of a flavorscan file, checked (ValueError)."""
-    chunks = _int_dataset(f, "chunks")
-    chunk_rows = _int_dataset(f, "chunk_rows")
+    chunks = _int_dataset(f, "chunks", file_size)
+    chunk_rows = _int_dataset(f, "chunk_rows", file_size)
     if chunks.shape != chunk_rows.shape:
         raise ValueError("datasets chunks and chunk_rows do not match")
+    if chunk_rows.size and float(chunk_rows.sum(dtype=np.float64)) > 2.0**53:
+        raise ValueError("chunk_rows holds impossible row counts")
+    if len(np.unique(chunks)) != len(chunks):
+        raise ValueError("chunks lists a chunk twice")
     return chunks, chunk_rows
 
 
-def read_meta(path: Path) -> Segment:
-    """Open one flavorscan HDF5 file and read its metadata (not the column data). Every value is
-    checked, and a virtual file's sources too; anything malformed is a one-line :class:`UserError`."""
-    import h5py
+def _check_rows(f, fmt: str, names, schema, chunks, chunk_rows, counts, attrs, file_size: int) -> None:
+    """Cross-check the chunk lists against the stored rows (format docstring): the ``chunk`` column, the
+    chunk-major point ids a segment records, the counts. Reads the chunk and point_id columns (their
+    checksums verified). ValueError on a mismatch: the file is damaged."""
+    if "points" in counts:
+        points = counts["points"]
+        if (points < 0).any() or (chunk_rows > points).any():
+            raise ValueError("chunk_rows exceed counts/points (damaged chunk lists)")
+        for key, arr in counts.items():
+            if (arr < 0).any() or (arr > points).any():
+                raise ValueError(f"counts/{key} outside [0, counts/points] (damaged counts)")
+    owner = np.repeat(chunks, chunk_rows)
+    chunk_col = None
+    if "chunk" in schema:
+        if schema["chunk"].kind not in "iu":
+            raise ValueError("column 'chunk' is not an integer column")
+        chunk_col = f["chunk"][...].astype(np.int64)
+        if fmt == "flavorscan-segment":
+            if not np.array_equal(chunk_col, owner):
+                raise ValueError("the chunk column does not match datasets chunks/chunk_rows (damaged chunk lists)")
+        else:  # merged: rows sorted by point_id, the same number of rows per chunk
+            values, number = np.unique(chunk_col, return_counts=True)
+            nonzero = chunk_rows > 0
+            order = np.argsort(chunks[nonzero])
+            if not (np.array_equal(values, chunks[nonzero][order])
+                    and np.array_equal(number, chunk_rows[nonzero][order])):
+                raise ValueError("the chunk column does not match datasets chunks/chunk_rows (damaged chunk lists)")
+    point_id = f["point_id"][...] if "point_id" in schema else None
+    size = attrs.get("point_id_chunk_size")
+    if size is not None and point_id is not None:
+        size = meta_int(size, "attribute point_id_chunk_size", minimum=1)
+        reference = chunk_col if chunk_col is not None else owner if fmt == "flavorscan-segment" else None
+        if reference is not None and not np.array_equal(point_id.astype(np.int64) // size, reference):
+            raise ValueError("point_id does not match the chunks the file records (damaged chunk lists)")
 
+
+def read_meta(path: Path, *, in_directory: bool = False, allow_virtual: bool = True) -> Segment:
+    """Open one flavorscan HDF5 file and read its metadata (not the column data, but the chunk and point_id
+    columns, to cross-check the chunk lists). Every value is checked, and a virtual file's sources too;
+    anything malformed is a one-line :class:`UserError`. ``in_directory``: a segment of a run directory
+    (a regular file, not a symbolic link, format "flavorscan-segment"); ``allow_virtual``: whether a
+    virtual file is accepted."""
+    path = Path(path)
+    what = "segment" if in_directory else "flavorscan file"
+    size, device, inode = regular_file_size(path, follow_symlinks=not in_directory, what=what)
     try:
         with h5open(path, "r") as f:
+            try:
+                handle = os.fstat(f.id.get_vfd_handle())
+                if (handle.st_dev, handle.st_ino) != (device, inode):
+                    raise UserError(f"{path}: replaced while being opened")
+            except (TypeError, ValueError, NotImplementedError):  # pragma: no cover - a driver without a handle
+                pass
             fmt = f.attrs.get("format", "")
             fmt = attr_str(fmt) if isinstance(fmt, (str, bytes)) else ""
             if fmt not in FORMATS:
                 raise UserError(f"{path} is not a flavorscan HDF5 file")
+            if in_directory and fmt != "flavorscan-segment":
+                raise UserError(f"{path}: a {fmt} file under a segment's name (a run directory holds segments only)")
+            if fmt == "flavorscan-virtual" and not allow_virtual:
+                raise UserError(f"{path}: a virtual dataset file where a segment or merged file is expected")
+            check_self_contained(f)
             attrs = {k: attr_value(v) for k, v in f.attrs.items()}
             check_version(path, meta_int(attrs.get("format_version", 0), "attribute format_version"))
             check_attrs(attrs)
@@ -149,13 +302,14 @@ def read_meta(path: Path) -> Segment:
             if not all(isinstance(n, str) and n and "/" not in n and n not in META_DATASETS for n in names):
                 raise ValueError("attribute columns is not a list of column names")
             provenance = meta_json(attrs.get("provenance", "{}"), "attribute provenance", dict)
-            chunks, chunk_rows = _chunk_lists(f)
+            chunks, chunk_rows = _chunk_lists(f, size)
             rows = int(chunk_rows.sum())
             schema = {}
+            virtual = fmt == "flavorscan-virtual"
             for name in names:
-                ds = f.get(name)
-                if not isinstance(ds, h5py.Dataset) or ds.shape != (rows,):
-                    shape = ds.shape if isinstance(ds, h5py.Dataset) else "(missing)"
+                ds = _dataset(f, name, size, virtual=virtual, what=f"column {name!r}")
+                if ds is None or ds.shape != (rows,):
+                    shape = ds.shape if ds is not None else "(missing)"
                     raise ValueError(f"column {name!r} has shape {shape}, expected ({rows},)")
                 if ds.dtype.kind not in ALLOWED_KINDS:
                     raise ValueError(f"column {name!r} has unsupported dtype {ds.dtype}")
@@ -163,19 +317,24 @@ def read_meta(path: Path) -> Segment:
             if names and schema.get("point_id", np.dtype("f8")).kind not in "iu":
                 raise ValueError("no integer column point_id")
             counts = {}
-            if "counts" in f:
-                if not isinstance(f["counts"], h5py.Group):
+            kind = _link_kind(f, "counts")
+            if kind is not None:
+                import h5py
+
+                if not isinstance(f.get("counts"), h5py.Group):
                     raise ValueError("counts is not a group")
                 for key in f["counts"]:
-                    arr = _int_dataset(f["counts"], key, minimum=None)
+                    arr = _int_dataset(f["counts"], key, size, minimum=None, what=f"counts/{key}")
                     if arr.shape != chunks.shape:
                         raise ValueError(f"counts/{key} does not match chunks")
                     counts[key] = arr
-            if fmt == "flavorscan-virtual":
+            if virtual:
                 _check_virtual_sources(path, f, attrs, names, schema, chunks, chunk_rows)
+            else:
+                _check_rows(f, fmt, names, schema, chunks, chunk_rows, counts, attrs, size)
     except UserError:
         raise
-    except (OSError, KeyError, ValueError, TypeError) as exc:
+    except H5_ERRORS as exc:
         raise UserError(f"cannot read {path}: {one_line(exc)}") from None
     seg = Segment(path, fmt, chunks, chunk_rows, rows, schema, attrs, provenance, counts)
     seg.keep = [(0, rows)] if rows else []
@@ -249,34 +408,29 @@ def _check_virtual_sources(path: Path, f, attrs, names, schema, chunks, chunk_ro
         src = Path(file_name)
         if not src.is_absolute():
             src = path.parent / src
-        if not src.is_file():
+        if not os.path.lexists(src):
             raise UserError(f"{where}: source {src} is missing")
         try:
-            with h5open(src, "r") as g:
-                src_attrs = {k: attr_value(v) for k, v in g.attrs.items()}
-                if src_attrs.get("format") not in ("flavorscan-segment", "flavorscan-merged"):
-                    raise UserError(f"{where}: source {src} is not a flavorscan segment; {again}")
-                if src_attrs.get("card_hash") != attrs["card_hash"]:
+            # the source as a segment or merged file: a regular file, self-contained, its rows cross-checked
+            source = read_meta(src, allow_virtual=False)
+        except UserError as exc:
+            raise UserError(f"{where}: source: {exc}; {again}") from None
+        src_attrs, src_chunks, src_rows = source.attrs, source.chunks, source.chunk_rows
+        if src_attrs.get("card_hash") != attrs["card_hash"]:
+            raise UserError(
+                f"{where}: source {src} belongs to a run of a different card (restarted since "
+                f"the merge?); {again}"
+            )
+        fingerprint = source_fingerprint(src_attrs, src_chunks, src_rows)
+        for name in names:
+            if name not in source.schema:
+                raise UserError(f"{where}: {src} has no dataset {name}")
+            for shape, _, _ in wanted:
+                if (source.rows,) != shape or source.schema[name] != schema[name]:
                     raise UserError(
-                        f"{where}: source {src} belongs to a run of a different card (restarted since "
-                        f"the merge?); {again}"
+                        f"{where}: {src}:{name} has shape ({source.rows},) dtype {source.schema[name]}, "
+                        f"expected {shape} {schema[name]}"
                     )
-                src_chunks, src_rows = _chunk_lists(g)
-                fingerprint = source_fingerprint(src_attrs, src_chunks, src_rows)
-                for name in names:
-                    ds = g.get(name)
-                    if ds is None:
-                        raise UserError(f"{where}: {src} has no dataset {name}")
-                    for shape, _, _ in wanted:
-                        if tuple(ds.shape) != shape or ds.dtype != schema[name]:
-                            raise UserError(
-                                f"{where}: {src}:{name} has shape {ds.shape} dtype {ds.dtype}, expected "
-                                f"{shape} {schema[name]}"
-                            )
-        except UserError:
-            raise
-        except (OSError, KeyError, ValueError, TypeError) as exc:
-            raise UserError(f"{where}: cannot read source {src}: {one_line(exc)}") from None
         offsets = np.concatenate([[0], np.cumsum(src_rows)])
         for shape, a, b in wanted:
             ia = int(np.searchsorted(offsets, a, side="left"))
@@ -298,8 +452,6 @@ def _check_virtual_sources(path: Path, f, attrs, names, schema, chunks, chunk_ro
     if covered != expected:
         lost = sorted(set(expected) - set(covered))
         raise UserError(f"{where}: its sources no longer hold chunks {lost[:5]} it records; {again}")
-
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -367,7 +519,7 @@ def catalog(path) -> Catalog:
     path = Path(path)
     if path.is_dir():
         run = read_run_json(path)
-        segments = [read_meta(p) for p in segment_files(path)]
+        segments = [read_meta(p, in_directory=True) for p in segment_files(path)]
         for seg in segments:
             if seg.attrs.get("card_hash") != run["card_hash"]:
                 raise UserError(f"{seg.path} belongs to a run of a different card than {path / RUN_FILE}")
@@ -468,7 +620,7 @@ def load(directory, columns: Iterable[str] | str | None = None) -> dict[str, np.
                             ds.read_direct(out[name], np.s_[a:b], np.s_[p : p + b - a])
                         p += b - a
                 pos = p
-        except (OSError, KeyError, ValueError, TypeError) as exc:
+        except H5_ERRORS as exc:
             raise UserError(f"cannot read {seg.path}: {one_line(exc)}") from None
     pid = out["point_id"]
     if total > 1 and not np.all(pid[1:] >= pid[:-1]):

@@ -10,8 +10,8 @@ import numpy as np
 
 from flavorscan.scanner.errors import UserError
 from flavorscan.scanner.provenance import PROVENANCE_KEYS
-from flavorscan.scanner.store.format import FORMAT_VERSION, h5open, one_line
-from flavorscan.scanner.store.reader import catalog, run_summary
+from flavorscan.scanner.store.format import FORMAT_VERSION, MAX_JSON_DEPTH, h5open, json_too_deep, one_line
+from flavorscan.scanner.store.reader import H5_ERRORS, catalog, run_summary
 
 
 def _likelihood_hash(card_json) -> str | None:
@@ -63,7 +63,7 @@ def info(directory) -> dict:
                     ds = f[name]
                     for a, b in seg.keep:
                         sums[name] += int(np.count_nonzero(ds[a:b]))
-        except (OSError, KeyError, ValueError) as exc:
+        except H5_ERRORS as exc:
             raise UserError(f"cannot read {seg.path}: {one_line(exc)}") from None
 
     def frac(k):
@@ -108,11 +108,14 @@ def info(directory) -> dict:
 
 
 def _parse_card(card_json: str) -> dict:
+    """The card stored with a run (a JSON object nested at most MAX_JSON_DEPTH deep), else {}."""
     try:
         card = json.loads(card_json or "{}")
     except (ValueError, RecursionError):
         return {}
-    return card if isinstance(card, dict) else {}
+    if not isinstance(card, dict) or json_too_deep(card, MAX_JSON_DEPTH):
+        return {}
+    return card
 
 
 def format_info(summary: Mapping) -> str:

@@ -7,6 +7,7 @@ import errno
 import fcntl
 import json
 import os
+import secrets
 import time
 from pathlib import Path
 from typing import Mapping
@@ -25,18 +26,20 @@ from flavorscan.scanner.store.format import (
     RUN_FILE,
     SEGMENT_RE,
     TMP_RE,
-    atomic_write_text,
     canonical_json,
     card_hash,
     first_difference,
     fsync_path,
-    h5open,
+    hdf5_image,
     jsonable,
     one_line,
+    remove_stale,
     replacing,
     set_common_attrs,
     utc_now,
     write_columns,
+    write_int_dataset,
+    write_new_file,
 )
 from flavorscan.scanner.store.reader import read_meta, read_run_json, segment_files
 
@@ -110,6 +113,8 @@ class RunWriter:
         self.rows_per_segment = int(rows_per_segment)
         self.seconds_per_segment = float(seconds_per_segment)
         self.planned_chunks = None if planned_chunks is None else int(planned_chunks)
+        self._card = card
+        self._failed: str | None = None
         self._card_json = canonical_json(card)
         self._card_hash = card_hash(card if identity is None else identity)
         prov = jsonable(dict(provenance or {}), "provenance")
@@ -207,18 +212,13 @@ class RunWriter:
 
     def _open_run(self) -> None:
         run_path = self.directory / RUN_FILE
-        if run_path.exists():
-            run = read_run_json(self.directory)
-            if run["card_hash"] != self._card_hash:
-                change = first_difference(run.get("card"), json.loads(self._card_json))
-                detail = f" ({change})" if change else ""
-                raise UserError(
-                    f"directory {self.directory} holds a run of a different card{detail}; "
-                    f"use --restart or another --out"
-                )
-            self.run = run
+        if os.path.lexists(run_path):
+            self._join_run(read_run_json(self.directory))
             return
         if segment_files(self.directory):
+            if os.path.lexists(run_path):  # created meanwhile by a process started at the same moment
+                self._join_run(read_run_json(self.directory))
+                return
             raise UserError(
                 f"directory {self.directory} holds segment files but no {RUN_FILE}; "
                 f"use --restart or another --out"
@@ -232,7 +232,51 @@ class RunWriter:
             "planned_chunks": self.planned_chunks,
             "provenance": self._provenance,
         }
-        atomic_write_text(run_path, json.dumps(run, indent=1, sort_keys=True) + "\n")
+        # Exclusive create: the complete file is written under a unique name, fsync'ed, then hard-linked to
+        # run.json, which fails if run.json exists. Two processes creating one run directory at the same
+        # instant (two shards started together): one creates run.json, the other reads it and compares
+        # card hashes. (Where hard links are not supported: O_CREAT | O_EXCL on run.json, then write.)
+        text = json.dumps(run, indent=1, sort_keys=True) + "\n"
+        if self._create_exclusively(run_path, text.encode("utf-8")):
+            self.run = run
+        else:
+            self._join_run(read_run_json(self.directory))
+
+    def _create_exclusively(self, run_path: Path, data: bytes) -> bool:
+        """Create run.json holding ``data`` unless it exists (then False); atomic for readers."""
+        tmp = self.directory / f".{RUN_FILE}.{os.getpid()}.{secrets.token_hex(8)}.tmp"
+        try:
+            write_new_file(tmp, data)
+            try:
+                os.link(tmp, run_path, follow_symlinks=False)
+            except FileExistsError:
+                return False
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK, errno.EXDEV):
+                    raise
+                try:  # no hard links here: create run.json exclusively and write it in place
+                    write_new_file(run_path, data)
+                except FileExistsError:
+                    return False
+            fsync_path(self.directory, directory=True)
+            return True
+        except OSError as exc:
+            raise UserError(f"cannot write {run_path}: {exc.strerror or one_line(exc)}") from None
+        finally:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+    def _join_run(self, run: dict) -> None:
+        """Open the existing run ``run`` (run.json's content): refused unless its card hash is ours."""
+        if run["card_hash"] != self._card_hash:
+            change = first_difference(run.get("card"), json.loads(self._card_json))
+            detail = f" ({change})" if change else ""
+            raise UserError(
+                f"directory {self.directory} holds a run of a different card{detail}; "
+                f"use --restart or another --out"
+            )
         self.run = run
 
     def _remove_own_tmp(self) -> None:
@@ -257,7 +301,12 @@ class RunWriter:
         for path in segment_files(self.directory):
             if path.name in self._seen:
                 continue
-            seg = read_meta(path)
+            try:
+                seg = read_meta(path, in_directory=True)
+            except UserError as exc:
+                # never resume on top of a damaged segment: its chunks would count as finished
+                raise UserError(f"{exc}; move the file out of the run directory to recompute its chunks, "
+                                f"or use --restart") from None
             if seg.attrs.get("card_hash") != self._card_hash:
                 raise UserError(
                     f"{path} belongs to a run of a different card; use --restart or another --out"
@@ -353,10 +402,15 @@ class RunWriter:
 
     def flush(self) -> Path | None:
         """Write the buffered chunks as one complete segment; returns its path (None if nothing was
-        buffered)."""
+        buffered). The segment is built in memory (HDF5's core driver) and written with os.write into
+        ``<name>.tmp``, fsync'ed and renamed: a full disk is a one-line :class:`UserError`, leaves no
+        ``.tmp`` behind and every segment written before intact (the buffered chunks are recomputed on
+        resume; the writer then refuses to write more)."""
         self._check_open()
         if not self._buffer:
             return None
+        if self._failed is not None:
+            raise UserError(self._failed)
         index, count = self.shard
         name = f"seg-{index:04d}-{self._next_seq:06d}.h5"
         self._next_seq += 1
@@ -366,22 +420,36 @@ class RunWriter:
         chunk_rows = np.array([len(d["point_id"]) for _, d, _ in self._buffer], dtype=np.int64)
         rows = int(chunk_rows.sum())
         data = {n: np.concatenate([d[n] for _, d, _ in self._buffer]) for n in self._schema}
-        with replacing(tmp, final):
-            with h5open(tmp, "w", libver="v108") as f:
-                set_common_attrs(
-                    f, "flavorscan-segment", self._card_json, self._card_hash, self._schema,
-                    self._provenance, self.planned_chunks,
-                )
-                f.attrs["shard"] = f"{index}/{count}"
-                f.create_dataset("chunks", data=chunks)
-                f.create_dataset("chunk_rows", data=chunk_rows)
-                if self._counts_keys is not None:
-                    g = f.create_group("counts")
-                    for key in self._counts_keys:
-                        g.create_dataset(key, data=np.array([cd[key] for _, _, cd in self._buffer], np.int64))
-                write_columns(f, self._schema, data, rows)
-        fsync_path(self.directory, directory=True)
+        chunk_size = self._chunk_major(data["point_id"], chunks, chunk_rows)
+
+        def build(f):
+            set_common_attrs(
+                f, "flavorscan-segment", self._card_json, self._card_hash, self._schema,
+                self._provenance, self.planned_chunks,
+            )
+            f.attrs["shard"] = f"{index}/{count}"
+            if chunk_size is not None:
+                f.attrs["point_id_chunk_size"] = chunk_size
+            write_int_dataset(f, "chunks", chunks)
+            write_int_dataset(f, "chunk_rows", chunk_rows)
+            if self._counts_keys is not None:
+                g = f.create_group("counts")
+                for key in self._counts_keys:
+                    write_int_dataset(g, key, [cd[key] for _, _, cd in self._buffer])
+            write_columns(f, self._schema, data, rows)
+
+        image = hdf5_image(build, libver="v108")
         del data
+        try:
+            remove_stale(tmp, "segment")
+            with replacing(tmp, final):
+                write_new_file(tmp, image)
+            fsync_path(self.directory, directory=True)
+        except OSError as exc:
+            self._failed = (f"cannot write {final}: {exc.strerror or one_line(exc)}; the segments written before "
+                            f"are intact, the chunks of this one are recomputed on resume")
+            raise UserError(self._failed) from None
+        del image
         self._seen[name] = chunks
         self._finished.update(chunks.tolist())
         self._buffer = []
@@ -391,12 +459,25 @@ class RunWriter:
         self.segments_written.append(final)
         return final
 
+    def _chunk_major(self, point_id: np.ndarray, chunks: np.ndarray, chunk_rows: np.ndarray) -> int | None:
+        """The card's scan.chunk_size S if every buffered row has point_id // S equal to its chunk (recorded
+        as ``point_id_chunk_size`` and checked by readers), else None."""
+        scan = self._card.get("scan") if isinstance(self._card, Mapping) else None
+        size = scan.get("chunk_size") if isinstance(scan, Mapping) else None
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size < 2**62:
+            return None
+        owner = np.repeat(chunks, chunk_rows)
+        if not np.array_equal(point_id // int(size), owner):
+            return None
+        return int(size)
+
     def close(self) -> None:
         """Flush and release the shard lock. Idempotent."""
         if self._closed:
             return
         try:
-            self.flush()
+            if self._failed is None:  # after a failed write (full disk) nothing more is written
+                self.flush()
         finally:
             self._closed = True
             self._unlock()

@@ -7,7 +7,8 @@ presets (:mod:`.presets`).
 """
 
 from flavorscan.kernels.leptoquark import OBSERVABLES
-from flavorscan.scanner.models.lq import card, evaluation, sampling
+from flavorscan.kernels.names import ENTRY_NAMES
+from flavorscan.scanner.models.lq import card, discovery, evaluation, sampling
 from flavorscan.scanner.models.lq.parametrisation import parametrisation
 from flavorscan.scanner.models.lq.presets import PRESETS
 from flavorscan.scanner.models.lq.wilson import wilson_coefficients
@@ -32,6 +33,8 @@ SPEC = ModelSpec(
     parametrisation=parametrisation,
     presets=PRESETS,
     table_keys={"[scan.fR], [scan.fL], [scan.yR], [scan.yL]": card.COUPLING_KEYS},
+    texture_columns=tuple(name for entry in ENTRY_NAMES for name in (entry, f"{entry}_im")),
+    discovery=discovery.encoding,
     set_entries=("dm3l_sq",),
     wilson_coefficients=wilson_coefficients,
     constraint_aliases={"mass_floor_R2": "bound_mass_r2", "mass_floor_S1": "bound_mass_s1"},
