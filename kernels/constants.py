@@ -139,7 +139,7 @@ def base_inputs(
         "g": value("couplings", "g"),
         "hbar": hbar,
     }
-    for key in ("eta_EW", "alpha_s_mt", "alpha_s_mb", "alpha_s_2GeV", "alpha_s_4p2", "m_t_pole", "m_b_threshold"):
+    for key in ("eta_EW", "eta_EW_light", "alpha_s_mt", "alpha_s_mb", "alpha_s_2GeV", "alpha_s_4p2", "m_t_pole", "m_b_threshold"):
         scalars[key] = value("couplings", key)
     for key in constants_file()["sm"]:
         scalars[f"sm_{key}"] = value("sm", key)

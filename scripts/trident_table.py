@@ -5,7 +5,7 @@ calculation (flavorscan.kernels.zprime.trident_epa; docs/physics/zprime.md §3.2
     python3 scripts/trident_table.py            # writes kernels/data/zprime_trident.toml (about a minute)
     python3 scripts/trident_table.py --check    # recompute and compare with the stored table, no writing
 
-The table holds, on a grid in log10(m_Z'/GeV) (40 points per decade, 1e-4 .. 1e3 GeV), the moments
+The table holds, on a grid in log10(m_Z'/GeV) (40 points per decade, 1e-5 .. 1e3 GeV), the moments
 P1 = <1/(Q² + m²)>, P2 = <1/(Q² + m²)²> of the Z' virtuality Q² over the coherent ν_μ Fe trident cross
 section, separately for the vector (P1_V, P2_V) and axial (P1_A, P2_A) muon currents, for the nominal beam
 (mono-energetic 130 GeV, Helm form factor) and, as the uncertainty, for 100 and 160 GeV and a Gaussian form
@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
 from flavorscan.kernels.zprime import trident_epa as epa  # noqa: E402
 
 TABLE = ROOT / "kernels" / "data" / "zprime_trident.toml"
-LOG10_M = np.round(np.arange(-4.0, 3.0 + 1e-9, 1.0 / 40.0), 6)
+LOG10_M = np.round(np.arange(-5.0, 3.0 + 1e-9, 1.0 / 40.0), 6)
 VARIANTS = {  # name -> (energy, form factor)
     "nominal": (epa.NOMINAL_ENERGY, "helm"),
     "E100": (epa.ENERGY_SPREAD[0], "helm"),
@@ -52,7 +52,7 @@ def compute() -> dict:
 
 
 def _array(values) -> str:
-    return "[" + ", ".join(f"{v:.10e}" for v in values) + "]"
+    return "[" + ", ".join(f"{v:.9g}" for v in values) + "]"
 
 
 def render(data: dict) -> str:

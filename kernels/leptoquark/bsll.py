@@ -45,6 +45,9 @@ LFU_RATIO_FITS = {
 """(R_SM, a, b) per ratio: B+ -> K+ and B0 -> K*0 in q^2 [1.1, 6] and the low bin [0.1, 1.1] GeV^2 (the LHCb
 2022 bins); flavio 2.7.1 fit from docs/physics/leptoquark.md sec. 5, re-checked in tests/test_flavio_crosscheck.py."""
 
+C10_SM_BS = -4.1665
+"""Effective SM C10 of B_s -> l l in flavio 2.7.1 (module docstring; tests/kernels/test_flavio_crosscheck.py)."""
+
 _LEPTON_PAIRS = {"ee": (0, 0), "mumu": (1, 1), "emu": (0, 1), "mue": (1, 0)}
 """Lepton index pair (l1, l2) of each named coefficient, in the WCxf order of the docstring."""
 
@@ -65,6 +68,8 @@ OBSERVABLES = tuple(
     Observable("r_kstar", "", "R_K* (B0 -> K*0 l l), q^2 in [1.1, 6] GeV^2"),
     Observable("r_k_low", "", "R_K, q^2 in [0.1, 1.1] GeV^2"),
     Observable("r_kstar_low", "", "R_K*, q^2 in [0.1, 1.1] GeV^2"),
+    Observable("br_bs_mumu", "1", "time-integrated BR(B_s -> mu mu)"),
+    Observable("br_bs_ee", "1", "time-integrated BR(B_s -> e e)"),
 )
 
 
@@ -87,8 +92,14 @@ def lfu_ratio(c_mumu, c_ee, fit):
     return r_sm * response(c_mumu) / response(c_ee)
 
 
+def bs_ll_ratio(c10, y_s):
+    """Time-integrated BR(B_s -> l l)/SM for a new-physics C10 (module docstring)."""
+    p = 1.0 + c10 / C10_SM_BS
+    return (jnp.real(p) ** 2 + jnp.imag(p) ** 2 + y_s * jnp.real(p**2)) / (1.0 + y_s)
+
+
 def bsll_observables(params, inputs):
-    """C9/C10 for ee, mu mu, e mu, mu e (real and imaginary parts) and R_K, R_K* in both q^2 bins."""
+    """C9/C10 for ee, mu mu, e mu, mu e (real and imaginary parts), R_K, R_K* in both q^2 bins, BR(B_s -> l l)."""
     c9 = c9_matrix(params["fR"], params["M_R2"], inputs)
     out = {}
     for pair, (i, j) in _LEPTON_PAIRS.items():
@@ -97,4 +108,6 @@ def bsll_observables(params, inputs):
             out[f"{wc}_{pair}_im"] = jnp.imag(c9[i, j])
     for name, fit in LFU_RATIO_FITS.items():
         out[name] = lfu_ratio(c9[1, 1], c9[0, 0], fit)
+    out["br_bs_mumu"] = inputs["sm_br_bs_mumu"] * bs_ll_ratio(c9[1, 1], inputs["had_y_s"])
+    out["br_bs_ee"] = inputs["sm_br_bs_ee"] * bs_ll_ratio(c9[0, 0], inputs["had_y_s"])
     return out

@@ -25,6 +25,12 @@ with lambda_t = V_tb V_ts^* for b -> s and V_ts^* V_td for the (s-bar d) operato
     X_ba = X_t delta_ab - s_W^2 C_L^{ba},  lambda_c = V_cs^* V_cd,  lambda = |V_us|
     (Buras, Buttazzo, Girrbach-Noe, Knegjens, arXiv:1503.02693, generalised to flavour-dependent X as in
     docs/physics/leptoquark.md sec. 6; lambda = |V_us| equals the Wolfenstein lambda up to cos(theta_13) - 1 ~ 1e-5).
+
+    BR(K_L -> pi0 nu nu) = kappa_L/3 sum_{ab} (Im(lambda_t X_ba)/lambda^5)^2,   kappa_L = 2.231e-10 (lambda/0.225)^8
+    (the same reference and X_ba; only the CP-violating top part contributes).
+
+    r_nunu_kstar = BR(B -> K* nu nu)/SM equals r_nunu_k: S1 gives a purely left-handed quark current, for which the
+    K and K* ratios coincide (the right-handed current that would separate them is absent).
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ KAPPA_PLUS = 5.173e-11
 DELTA_EM = -0.003
 X_T = 1.481
 P_C = 0.404
+KAPPA_L = 2.231e-10
+"""kappa_L at lambda = 0.225 (arXiv:1503.02693; the value flavio 2.7.1 uses as kappa_L_tilde)."""
 
 _LEPTONS = ("e", "mu", "tau")
 
@@ -56,7 +64,9 @@ OBSERVABLES = tuple(
     for b in _LEPTONS[i + 1 :]
 ) + (
     Observable("r_nunu_k", "", "BR(B -> K(*) nu nu)/SM, summed over neutrino flavours"),
+    Observable("r_nunu_kstar", "", "BR(B -> K* nu nu)/SM, summed over neutrino flavours (= r_nunu_k for S1)"),
     Observable("br_kp_pinunu", "", "BR(K+ -> pi+ nu nu), summed over neutrino flavours (approx inputs)"),
+    Observable("br_kl_pinunu", "", "BR(K_L -> pi0 nu nu), summed over neutrino flavours"),
 )
 
 
@@ -103,8 +113,15 @@ def br_kplus_pinunu(c_l, ckm, s_w2):
     return kappa * jnp.sum(jnp.imag(top) ** 2 + (charm + jnp.real(top)) ** 2)
 
 
+def br_klong_pinunu(c_l, ckm, s_w2):
+    """BR(K_L -> pi0 nu nu) for the (s-bar d) coefficients C_L^{ba} (module docstring)."""
+    lam = jnp.abs(ckm[0, 1])
+    top = lambda_t(ckm, 0, 1) * (X_T * jnp.eye(3) - s_w2 * c_l) / lam**5
+    return KAPPA_L * (lam / 0.225) ** 8 / 3.0 * jnp.sum(jnp.imag(top) ** 2)
+
+
 def neutral_observables(params, inputs):
-    """NSI epsilons (diagonal real, off-diagonal |eps|), R_nunu for B -> K(*) nu nu, BR(K+ -> pi+ nu nu)."""
+    """NSI epsilons (diagonal real, off-diagonal |eps|), R_nunu for B -> K(*) nu nu, BR(K+ / K_L -> pi nu nu)."""
     ckm = inputs["ckm"]
     eps = nsi_matrix(params, inputs)
     out = {}
@@ -114,5 +131,8 @@ def neutral_observables(params, inputs):
             out[f"eps_nsi_{a}{_LEPTONS[j]}"] = safe_norm(eps[i, j])
     y_hat = y_l_hat(params["yL"], ckm)
     out["r_nunu_k"] = r_nunu(nunu_coefficients(y_hat, 2, 1, params["M_S1"], inputs))
-    out["br_kp_pinunu"] = br_kplus_pinunu(nunu_coefficients(y_hat, 0, 1, params["M_S1"], inputs), ckm, inputs["s_W2"])
+    out["r_nunu_kstar"] = out["r_nunu_k"]
+    c_sd = nunu_coefficients(y_hat, 0, 1, params["M_S1"], inputs)
+    out["br_kp_pinunu"] = br_kplus_pinunu(c_sd, ckm, inputs["s_W2"])
+    out["br_kl_pinunu"] = br_klong_pinunu(c_sd, ckm, inputs["s_W2"])
     return out

@@ -1,65 +1,100 @@
-"""Gamma(Z -> tau tau) from quark-leptoquark loops (docs/physics/leptoquark.md section 6, "Z -> tau tau").
+"""Z and W decays with one-loop quark-leptoquark vertex corrections: Gamma(Z -> l l) for every lepton, the invisible
+width, and lepton universality in Z and W decays (docs/physics/leptoquark.md section 6.4).
 
-Z couplings (g/c_W) tau-bar gamma^mu (g_L P_L + g_R P_R) tau, SM: g_L = -1/2 + s_W^2, g_R = s_W^2. A vertex
-q-bar (r P_R) tau S (or l P_L) shifts the coupling of the tau chirality it touches by
+Z couplings (g/c_W) f-bar gamma^mu (g_L P_L + g_R P_R) f with SM g_L = T3 - Q s_W^2, g_R = -Q s_W^2. A vertex
+q-bar (r P_R) l_b S (or l P_L) with couplings lambda_{q a} shifts the Z coupling of the lepton chirality it touches,
+as a Hermitian matrix in lepton flavour (coefficient of l-bar_a gamma l_b), by
 
-    delta g = N_c |lambda_q|^2/(16 pi^2) { (a_o - a_c) x g_S(x) + sigma [ T1(x) + (a_c - a_o) h0(r) + a_c h1(r) ] },
+    delta g_{ab} = N_c/(16 pi^2) sum_q lambda*_{q a} lambda_{q b}
+                   { (a_o - a_c) x g_S(x) + sigma [ T1(x) + (a_c - a_o) h0(r) + a_c h1(r) ] },
     x = m_q^2/M^2,  sigma = m_Z^2/M^2,  r = m_q^2/m_Z^2
 
 (real part, one loop, first order in m_Z^2/M^2, exact in m_q^2/M^2 at sigma = 0 and in m_q^2/m_Z^2). a_c is the Z
 charge (T3 - Q s_W^2) of the quark chirality the vertex couples, a_o that of the other chirality; the leptoquark's
-charge is fixed by conservation (a_c - g_tau), which is what makes the sum of vertex, leptoquark-line and wave-function
+charge is fixed by conservation (a_c - g_l), which is what makes the sum of vertex, leptoquark-line and wave-function
 diagrams finite. With D(t) = 1 - t + t x and the loop functions of :mod:`kernels.leptoquark.loops`,
 
-    T1(x) = (a_c/3) int t^3/D + (a_o/6) x int t^3/D^2 - ((a_c - g_tau)/6) int (1-t)^3/D
-          = (a_c/3)(g_F - 2 f_F) - (a_o/6) x g_F'(x) - ((a_c - g_tau)/6)(1 - (2+x) g_S + 2 g_F + 2 f_F)
+    T1(x) = (a_c/3) int t^3/D + (a_o/6) x int t^3/D^2 - ((a_c - g_l)/6) int (1-t)^3/D
+          = (a_c/3)(g_F - 2 f_F) - (a_o/6) x g_F'(x) - ((a_c - g_l)/6)(1 - (2+x) g_S + 2 g_F + 2 f_F)
     h0(r) = 1/6 + r int_0^1 ln|1 - t(1-t)/r| dt ,      h1(r) = (1/3) ln r - 2 int_0^1 t(1-t) ln|r - t(1-t)| dt.
 
 T1 is the Taylor coefficient in m_Z^2 for a heavy quark; h0, h1 (-> 0 for r -> infinity) add the light-quark
 threshold (m_q < m_Z/2), where the expansion in m_Z^2 at fixed m_q fails; together they are the composite of the
-two asymptotic regions. The first term is the known top-Yukawa piece x_t (x_t - 1 - ln x_t)/(x_t - 1)^2 of
+two asymptotic regions. The first term is the top-Yukawa piece x_t (x_t - 1 - ln x_t)/(x_t - 1)^2 of
 Arnan, Becirevic, Mescia, Sumensari, JHEP 02 (2019) 109 [arXiv:1901.06315]; the whole expression was derived
 here from the three one-loop diagrams (Feynman parameters, dimensional regularisation) and checked against a direct
 numerical integration of the exact one-loop expressions (tests/reference/lq_dipoles_numpy.py): within 0.07%
 for a top loop and 0.8% for a light-quark loop (whose effect is entirely the m_Z^2 part) at M = 1 TeV, 0.35% at
 1.5 TeV, 0.08% at 3 TeV (the error falls like m_Z^2/M^2). Not included: the chirality-flipping f^L f^R and y^L y^R
-interference (suppressed by m_tau/m_Z), the absorptive part, and leptoquark mixing (gauge eigenstates, section 1).
+interference (suppressed by m_l/m_Z), the absorptive part, and leptoquark mixing (gauge eigenstates, section 1).
 
-Components: R^{5/3} (up quarks; f^R couples u_L to tau_R, f^L couples u_R to tau_L), R^{2/3} (down quarks,
-f-hat^R: d_L to tau_R), S1 (up antiquarks, whose Z charges are minus those of the quark of opposite chirality:
-y^L couples (u_L)^c to tau_L, y^R couples (u_R)^c to tau_R). The relative shift of the width, to first order:
+Loops. Charged leptons, left-handed: R^{5/3} with f^L (u_R), S1 with y^L ((u_L)^c); right-handed: R^{5/3} with f^R
+(u_L), R^{2/3} with f-hat^R = V^dagger f^R (d_L), S1 with y^R ((u_R)^c). Neutrinos (left-handed, g = 1/2): R^{2/3}
+with f^L (u_R), S1 with y-hat^L = -V^T y^L ((d_L)^c). Charge-conjugate quarks carry minus the Z charge of the quark of
+opposite chirality. Observables, to first order:
 
-    delta Gamma/Gamma = 2 (g_L delta g_L + g_R delta g_R) / (g_L^2 + g_R^2).
+    dgamma_z_<ll>_rel = delta Gamma(Z -> l l)/Gamma = 2 (g_L delta g_L,ll + g_R delta g_R,ll)/(g_L^2 + g_R^2)
+    n_nu_z = Gamma(Z -> invisible)/Gamma(Z -> nu nu)_SM = 3 + (2/g_nu) tr delta g^nu     (g_nu = 1/2)
+    r_z_mumu_ee = (1 + dgamma_z_mumu_rel)/(1 + dgamma_z_ee_rel),  r_z_tautau_mumu likewise (SM = 1: mass effects
+    cancel in the normalised ratio)
 
-Inputs: s_W2, m_Z (inputs["m_Z"], the Z pole mass), the letter's loop masses (m_t = 160 GeV, m_up_loop /
-m_down_loop) and the CKM matrix (f^R_t-tau also feeds the R^{2/3}-bottom loop, which carries most of its m_Z^2 part).
+W decays. The W vertex l_a -> nu_b at zero momentum transfer is computed directly (it is NOT delta g^nu - delta g^l of
+the Z vertices: that SU(2) relation holds for the leading logarithm only; the finite m_t^2 terms of the t-b loop
+differ from those of the t-t loop by ~15% at 1 TeV, tests/kernels/test_lq_electroweak.py). Only S1 contributes at
+q^2 = 0: R^{5/3} and R^{2/3} form a degenerate doublet coupled to the SU(2)-singlet u_R (f^L), and f^R, f-hat^R couple
+right-handed leptons. With the W coupling -V_ij of the conjugate quarks (u_L)^c_i -> (d_L)^c_j,
+
+    delta_W^{ba} = N_c/(16 pi^2) { sum_ij yhat*_{j b} V_ij y_{i a} J_a(x_i, x_j)
+                                   + (1/2) sum_i y*_{i b} y_{i a} J_c(x_i) + (1/2) sum_j yhat*_{j b} yhat_{j a} J_c(x_j) },
+    J_a(x1, x2) = int_simplex [ln(x x1 + y x2 + 1 - x - y) + 1] = (x1 L(x1) - x2 L(x2))/(2 (x1 - x2)) - 1/4,
+    J_c(x) = int_0^1 t ln(t + (1-t) x) dt = (2 x^2 ln x - 3 x^2 + 4 x - 1)/(4 (x - 1)^2),   L(x) = x ln x/(x - 1)
+
+(vertex with the W on the quark line plus half the wave-function renormalisation of each external lepton; y = y^L,
+x = m_q^2/M_S1^2; the poles cancel by CKM unitarity). Gamma(W -> l nu)/SM = 1 + 2 Re delta_W^{ll} (first order,
+summed over the unobserved neutrino), and r_w_mue = Gamma(W -> mu nu)/Gamma(W -> e nu) normalised to the SM,
+r_w_taumu, r_w_taue likewise. Neglected: the O(m_W^2/M^2) terms (the R2 doublet's, and S1's q^2 dependence), below
+1e-3 of the width for unit couplings at 1 TeV.
+
+Inputs: s_W2, m_Z, the loop quark masses (m_up_loop, m_down_loop; run to each leptoquark's mass with
+loop_quark_masses = "lq_scale") and the CKM matrix.
 
 The earlier anchors of docs/physics/leptoquark.md section 6 (M = 1 TeV, unit coupling: -4.05e-3 for f^R_t-tau,
--4.44e-3 for f^L_t-tau, -4.47e-3 for y^L_t-tau, -3.88e-3 for y^R_t-tau) are NOT reproduced: this one-loop result gives -2.80e-3,
--2.90e-3, -2.80e-3, -2.50e-3 (63-69% of the anchors; 70-76% with m_t = 173 GeV). The anchors agree to 5-10% with
-the leading-log estimate (N_c/16 pi^2)[(a_o - a_c) m_t^2 + a_c m_Z^2/3] ln(M^2/m_Z^2)/M^2 with a running
-m_t ~ 150 GeV, i.e. they lack the finite terms (x_t(ln(1/x_t) - 1) instead of x_t ln(M^2/m_Z^2)) that Arnan et al.
-found to be ~20% and more for M below 1.5 TeV.
+-4.44e-3 for f^L_t-tau, -4.47e-3 for y^L_t-tau, -3.88e-3 for y^R_t-tau) were leading-log estimates without the finite
+terms; the exact m_Z -> 0 top term gives -2.54e-3 for f^R_t-tau and the full one-loop value implemented here -2.80e-3
+(docs/physics-notes.md B5).
 """
 
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
-from flavorscan.kernels.leptoquark.couplings import f_r_hat
-from flavorscan.kernels.leptoquark.loops import abs2, loop_functions
+from flavorscan.kernels.leptoquark.couplings import f_r_hat, y_l_hat
+from flavorscan.kernels.leptoquark.loops import loop_functions
+from flavorscan.kernels.leptoquark.qcd import loop_mass_factor
 from flavorscan.kernels.observable import Observable
 
 N_C = 3.0
-_TAU = 2
+_E, _MU, _TAU = 0, 1, 2
+_LEPTONS = ("ee", "mumu", "tautau")
+G_NU = 0.5
 
 OBSERVABLES = (
-    Observable(
-        "dgamma_z_tautau_rel",
-        "1",
-        "relative shift of Gamma(Z -> tau tau) from one-loop S1 and R2 quark loops, first order",
-    ),
+    Observable("dgamma_z_ee_rel", "1", "relative shift of Gamma(Z -> e e) from one-loop S1 and R2 quark loops, first order"),
+    Observable("dgamma_z_mumu_rel", "1", "relative shift of Gamma(Z -> mu mu), first order"),
+    Observable("dgamma_z_tautau_rel", "1", "relative shift of Gamma(Z -> tau tau), first order"),
+    Observable("n_nu_z", "1", "Gamma(Z -> invisible) in units of one SM neutrino width (3 in the SM), first order"),
+    Observable("r_z_mumu_ee", "1", "Gamma(Z -> mu mu)/Gamma(Z -> e e) normalised to the SM"),
+    Observable("r_z_tautau_mumu", "1", "Gamma(Z -> tau tau)/Gamma(Z -> mu mu) normalised to the SM"),
+    Observable("r_w_mue", "1", "Gamma(W -> mu nu)/Gamma(W -> e nu) normalised to the SM"),
+    Observable("r_w_taumu", "1", "Gamma(W -> tau nu)/Gamma(W -> mu nu) normalised to the SM"),
+    Observable("r_w_taue", "1", "Gamma(W -> tau nu)/Gamma(W -> e nu) normalised to the SM"),
 )
+
+SERIES_HALF_WIDTH = 0.05
+_N = np.arange(1, 15, dtype=np.float64)
+_SERIES_L = (-1.0) ** (_N + 1) / (_N * (_N + 1))  # L(1 + a) = 1 + sum c_n a^n
+_SERIES_JC = (-1.0) ** (_N + 1) / (_N * (_N + 1) * (_N + 2))  # J_c(1 + a) = sum c_n a^n
 
 
 def _threshold_light(r):
@@ -111,18 +146,55 @@ def _threshold_functions(r):
     return r * l0 + 1.0 / 6.0, jnp.log(r) / 3.0 - 2.0 * l1
 
 
-def _tau_sq(coupling):
-    """|lambda_{q tau}|^2 for the three quarks."""
-    return abs2(coupling[:, _TAU])
+def _near_one_series(x, coefficients, constant, closed_form):
+    """closed_form(x) away from x = 1, constant + sum c_n (x-1)^n near it; both branches at safe arguments."""
+    near = jnp.abs(x - 1.0) < SERIES_HALF_WIDTH
+    a = jnp.where(near, x - 1.0, 0.0)
+    series = jnp.zeros_like(a)
+    for c in coefficients[::-1]:
+        series = series * a + c
+    series = constant + series * a
+    return jnp.where(near, series, closed_form(jnp.where(near, 2.0, x)))
 
 
-def z_coupling_shift(coupling_sq, m_q, mass, charge_coupled, charge_other, g_lepton, m_z, functions=None):
-    """delta g of one lepton chirality from a leptoquark component, summed over the three quarks.
+def _x_log_ratio(x):
+    """L(x) = x ln x/(x - 1), L(0) = 0, L(1) = 1."""
+    def closed(v):
+        positive = v > 0
+        return jnp.where(positive, v * jnp.log(jnp.where(positive, v, 1.0)), 0.0) / (v - 1.0)
 
-    coupling_sq: (..., 3) |lambda_{q tau}|^2; m_q: (..., 3) quark masses; mass: (...) leptoquark mass;
-    charge_coupled / charge_other: (...) Z charges a_c, a_o of the coupled / other quark chirality; g_lepton: (...)
-    SM Z charge of the lepton chirality. Leading axes enumerate loops (evaluated together, which keeps the
-    compiled graph small). Formula in the module docstring. ``functions``: loop_functions(x) if already known.
+    return _near_one_series(x, _SERIES_L, 1.0, closed)
+
+
+def w_loop_functions(x_up, x_down):
+    """(J_a[i, j], J_c(x_up), J_c(x_down)) of the module docstring; x_up, x_down: (..., 3)."""
+    def closed_jc(v):
+        positive = v > 0
+        v2_log = jnp.where(positive, v**2 * jnp.log(jnp.where(positive, v, 1.0)), 0.0)
+        return (2.0 * v2_log - 3.0 * v**2 + 4.0 * v - 1.0) / (4.0 * (v - 1.0) ** 2)
+
+    def j_c(v):
+        return _near_one_series(v, _SERIES_JC, 0.0, closed_jc)
+
+    xl_up = x_up * _x_log_ratio(x_up)
+    xl_down = x_down * _x_log_ratio(x_down)
+    j_a = (xl_up[..., :, None] - xl_down[..., None, :]) / (2.0 * (x_up[..., :, None] - x_down[..., None, :])) - 0.25
+    return j_a, j_c(x_up), j_c(x_down)
+
+
+def _bilinear(coupling):
+    """[q, a, b] = conj(lambda_{q a}) lambda_{q b}."""
+    return jnp.conj(coupling)[:, :, None] * coupling[:, None, :]
+
+
+def z_coupling_shift(weights, m_q, mass, charge_coupled, charge_other, g_lepton, m_z, functions=None):
+    """(delta g at sigma = m_Z^2/M^2, delta g at zero momentum) of one lepton chirality, summed over the three quarks.
+
+    weights: (..., 3, A, B) = lambda*_{q a} lambda_{q b} (or (..., 3) for a single lepton); m_q: (..., 3) quark masses;
+    mass: (...) leptoquark mass; charge_coupled / charge_other: (...) Z charges a_c, a_o of the coupled / other quark
+    chirality; g_lepton: (...) SM Z charge of the lepton chirality. Leading axes enumerate loops (evaluated together,
+    which keeps the compiled graph small). Formula in the module docstring. ``functions``: loop_functions(x) if
+    already known.
     """
     mass, a_c, a_o, g_lepton = (jnp.asarray(v)[..., None] for v in (mass, charge_coupled, charge_other, g_lepton))
     x = (m_q / mass) ** 2
@@ -134,37 +206,94 @@ def z_coupling_shift(coupling_sq, m_q, mass, charge_coupled, charge_other, g_lep
         - (a_c - g_lepton) / 6.0 * (1.0 - (2.0 + x) * g_s + 2.0 * g_f + 2.0 * f_f)
     )
     h0, h1 = _threshold_functions((m_q / m_z) ** 2)
-    per_quark = (a_o - a_c) * x * g_s + sigma * (taylor + (a_c - a_o) * h0 + a_c * h1)
-    return N_C / (16.0 * jnp.pi**2) * jnp.sum(coupling_sq * per_quark, axis=-1)
+    zero = (a_o - a_c) * x * g_s
+    full = zero + sigma * (taylor + (a_c - a_o) * h0 + a_c * h1)
+    extra = weights.ndim - full.ndim
+    full, zero = (v.reshape(v.shape + (1,) * extra) for v in (full, zero))
+    pre = N_C / (16.0 * jnp.pi**2)
+    return pre * jnp.sum(weights * full, axis=full.ndim - 1), pre * jnp.sum(weights * zero, axis=zero.ndim - 1)
 
 
-def zdecay_observables(params, inputs):
-    """{"dgamma_z_tautau_rel": delta Gamma(Z -> tau tau)/Gamma} of one point (module docstring)."""
+def loop_masses(params, inputs):
+    """(m_up, m_down) at each leptoquark: dict {"R2": (up, down), "S1": (up, down)} (scheme of loop_quark_masses)."""
+    out = {}
+    for lq, key in (("R2", "M_R2"), ("S1", "M_S1")):
+        factor = loop_mass_factor(params[key], inputs)
+        out[lq] = (inputs["m_up_loop"] * factor, inputs["m_down_loop"] * factor)
+    return out
+
+
+def z_vertex_corrections(params, inputs):
+    """Flavour matrices delta g_{ab} (3x3 complex, coefficient of l-bar_a gamma l_b) on the Z pole and at zero
+    momentum: {"L": (pole, zero), "R": (pole, zero), "nu": (pole, zero)} (module docstring)."""
     s_w2 = inputs["s_W2"]
-    m_up, m_down = inputs["m_up_loop"], inputs["m_down_loop"]
     u_l, u_r = 0.5 - 2.0 / 3.0 * s_w2, -2.0 / 3.0 * s_w2
     d_l, d_r = -0.5 + 1.0 / 3.0 * s_w2, 1.0 / 3.0 * s_w2
     g_l, g_r = -0.5 + s_w2, s_w2
     m_r2, m_s1 = params["M_R2"], params["M_S1"]
-    # One row per loop: R^{5/3} f^L (u_R, tau_L), R^{5/3} f^R (u_L, tau_R), R^{2/3} f-hat^R (d_L, tau_R),
-    # S1 y^L ((u_L)^c, tau_L), S1 y^R ((u_R)^c, tau_R).
-    couplings = (params["fL"], params["fR"], f_r_hat(params["fR"], inputs["ckm"]), params["yL"], params["yR"])
-    left_handed_tau = jnp.asarray([True, False, False, True, False])
-    # The five loops involve three distinct (quark, leptoquark) mass pairs: up-R2, down-R2, up-S1. Their loop
-    # functions are evaluated once, with the same expression as in kernels.leptoquark.dipoles, so that XLA
-    # merges the two evaluations in the full point function (same values, bit for bit, as per-loop evaluation).
-    distinct = loop_functions((jnp.stack([m_up, m_down, m_up]) / jnp.stack([m_r2, m_r2, m_s1])[..., None]) ** 2)
-    rows = jnp.asarray([0, 0, 1, 2, 2])
-    shifts = z_coupling_shift(
-        jnp.stack([_tau_sq(c) for c in couplings]),
-        jnp.stack([m_up, m_up, m_down, m_up, m_up]),
-        jnp.stack([m_r2, m_r2, m_r2, m_s1, m_s1]),
-        jnp.stack([u_r, u_l, d_l, -u_l, -u_r]),
-        jnp.stack([u_l, u_r, d_r, -u_r, -u_l]),
-        jnp.where(left_handed_tau, g_l, g_r),
+    masses = loop_masses(params, inputs)
+    (up_r2, down_r2), (up_s1, down_s1) = masses["R2"], masses["S1"]
+    f_hat = f_r_hat(params["fR"], inputs["ckm"])
+    y_hat = y_l_hat(params["yL"], inputs["ckm"])
+    # One row per loop (coupling, quark masses, leptoquark mass, a_c, a_o, lepton charge, target):
+    loops = (
+        (params["fL"], up_r2, m_r2, u_r, u_l, g_l, "L"),      # R^{5/3}: u_R - l_L
+        (params["yL"], up_s1, m_s1, -u_l, -u_r, g_l, "L"),    # S1: (u_L)^c - l_L
+        (params["fR"], up_r2, m_r2, u_l, u_r, g_r, "R"),      # R^{5/3}: u_L - l_R
+        (f_hat, down_r2, m_r2, d_l, d_r, g_r, "R"),            # R^{2/3}: d_L - l_R
+        (params["yR"], up_s1, m_s1, -u_r, -u_l, g_r, "R"),    # S1: (u_R)^c - l_R
+        (params["fL"], up_r2, m_r2, u_r, u_l, G_NU, "nu"),    # R^{2/3}: u_R - nu_L
+        (y_hat, down_s1, m_s1, -d_l, -d_r, G_NU, "nu"),       # S1: (d_L)^c - nu_L
+    )
+    # Distinct (quark, leptoquark) mass pairs: up-R2, down-R2, up-S1, down-S1. Their loop functions are evaluated
+    # once, with the same expression as in kernels.leptoquark.dipoles, so that XLA merges the evaluations in the full
+    # point function (same values, bit for bit, as per-loop evaluation).
+    distinct = loop_functions((jnp.stack([up_r2, down_r2, up_s1, down_s1])
+                               / jnp.stack([m_r2, m_r2, m_s1, m_s1])[..., None]) ** 2)
+    rows = jnp.asarray([0, 2, 0, 1, 2, 0, 3])
+    pole, zero = z_coupling_shift(
+        jnp.stack([_bilinear(loop[0]) for loop in loops]),
+        jnp.stack([loop[1] for loop in loops]),
+        jnp.stack([loop[2] for loop in loops]),
+        jnp.stack([loop[3] for loop in loops]),
+        jnp.stack([loop[4] for loop in loops]),
+        jnp.stack([jnp.asarray(loop[5], dtype=s_w2.dtype) for loop in loops]),
         inputs["m_Z"],
         functions=tuple(f[rows] for f in distinct),
     )
-    delta_g_l = jnp.sum(jnp.where(left_handed_tau, shifts, 0.0))
-    delta_g_r = jnp.sum(jnp.where(left_handed_tau, 0.0, shifts))
-    return {"dgamma_z_tautau_rel": 2.0 * (g_l * delta_g_l + g_r * delta_g_r) / (g_l**2 + g_r**2)}
+    out = {}
+    for target in ("L", "R", "nu"):
+        index = [k for k, loop in enumerate(loops) if loop[6] == target]
+        out[target] = (jnp.sum(pole[jnp.asarray(index)], axis=0), jnp.sum(zero[jnp.asarray(index)], axis=0))
+    return out
+
+
+def w_vertex_correction(params, inputs):
+    """delta_W^{ba} (3x3 complex: W vertex l_a -> nu_b at zero momentum transfer, relative to the SM), module docstring."""
+    ckm = inputs["ckm"]
+    y = params["yL"]
+    y_hat = y_l_hat(y, ckm)
+    up, down = loop_masses(params, inputs)["S1"]
+    j_a, j_c_up, j_c_down = w_loop_functions((up / params["M_S1"]) ** 2, (down / params["M_S1"]) ** 2)
+    vertex = jnp.einsum("jb,ij,ia,ij->ba", jnp.conj(y_hat), ckm, y, j_a)
+    legs = 0.5 * (jnp.einsum("ib,ia,i->ba", jnp.conj(y), y, j_c_up) + jnp.einsum("jb,ja,j->ba", jnp.conj(y_hat), y_hat, j_c_down))
+    return N_C / (16.0 * jnp.pi**2) * (vertex + legs)
+
+
+def zdecay_observables(params, inputs):
+    """Z-pole widths of every lepton, the invisible width, Z and W lepton-universality ratios (module docstring)."""
+    s_w2 = inputs["s_W2"]
+    g_l, g_r = -0.5 + s_w2, s_w2
+    corrections = z_vertex_corrections(params, inputs)
+    delta_l = jnp.real(jnp.diagonal(corrections["L"][0]))
+    delta_r = jnp.real(jnp.diagonal(corrections["R"][0]))
+    width = 2.0 * (g_l * delta_l + g_r * delta_r) / (g_l**2 + g_r**2)
+    out = {f"dgamma_z_{name}_rel": width[k] for k, name in enumerate(_LEPTONS)}
+    out["n_nu_z"] = 3.0 + 2.0 / G_NU * jnp.real(jnp.trace(corrections["nu"][0]))
+    out["r_z_mumu_ee"] = (1.0 + width[_MU]) / (1.0 + width[_E])
+    out["r_z_tautau_mumu"] = (1.0 + width[_TAU]) / (1.0 + width[_MU])
+    w_width = 1.0 + 2.0 * jnp.real(jnp.diagonal(w_vertex_correction(params, inputs)))
+    out["r_w_mue"] = w_width[_MU] / w_width[_E]
+    out["r_w_taumu"] = w_width[_TAU] / w_width[_MU]
+    out["r_w_taue"] = w_width[_TAU] / w_width[_E]
+    return out

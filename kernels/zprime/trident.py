@@ -10,7 +10,7 @@ is C_V² σ_V + C_A² σ_A with the Z' averaged over the Q² distribution of eac
 
 P1, P2 and ρ are averaged over the CCFR beam (mono-energetic 130 GeV) and the ⁵⁶Fe form factor by the
 project's equivalent-photon calculation (:mod:`flavorscan.kernels.zprime.trident_epa`), tabulated in
-kernels/data/zprime_trident.toml by scripts/trident_table.py (40 points per decade, 1e-4 .. 1e3 GeV) and
+kernels/data/zprime_trident.toml by scripts/trident_table.py (40 points per decade, 1e-5 .. 1e3 GeV) and
 interpolated here linearly in (log m, log P). Outside the table: power-law continuation with the end slopes
 (contact decoupling 1/m², 1/m⁴ above; saturation of P1_V and the logarithmic growth of P2_V below).
 

@@ -197,9 +197,14 @@ class Discovery:
         rng = batch_rng(seed, batch)
         population = self.encoding.clip(self.encoding.init(rng, s["population"]))
         keep = max(1, int(s["population"] * s["keep_fraction"]))
+        project = self.encoding.project if s["manifold"] else None
+        if s["manifold"] and project is None:
+            raise UserError(f"discover.manifold: model {self.spec.name!r} has no manifold projection")
         for generation in range(s["generations"]):
             start, end = self.oscillation_weights(generation)
             population = jax.device_get(self._stage(population, start, end, s["steps"]))
+            if project is not None and generation >= s["oscillation_from"]:
+                population = project(rng, population)
             columns, score = self._evaluate(population, end)
             score, viable = jax.device_get((score, columns["viable"]))
             score, viable = np.asarray(score), np.asarray(viable).astype(bool)

@@ -30,6 +30,9 @@ KEYS = (
     CardKey("anomaly_scale", "string", "log",
             "\"log\": a Gaussian constraint far from the Standard Model is scored on a log scale of the new-physics "
             "shift (asinh) while it fails; \"linear\": pull^2 throughout"),
+    CardKey("manifold", "bool", False,
+            "from oscillation_from on, move members onto the exact oscillation manifold (the model's projection: "
+            "couplings solved for a neutrino mass matrix drawn from the oscillation data) before each evaluation"),
     CardKey("evals", "int", None, "budget in point evaluations (default: one batch); rows are a function of (seed, evals)"),
     CardKey("seconds", "float", None, "budget in seconds: batches in order until it is spent (a prefix of the evals run)"),
     CardKey("keep", "string", "viable",
@@ -66,6 +69,10 @@ def resolve_discover(section: dict) -> dict:
         out["anomaly_scale"] = choice(section["anomaly_scale"], "discover.anomaly_scale", ("log", "linear"))
     if "keep" in section:
         out["keep"] = choice(section["keep"], "discover.keep", KEEP_CHOICES)
+    if "manifold" in section:
+        if not isinstance(section["manifold"], bool):
+            raise UserError("discover.manifold: expected true or false")
+        out["manifold"] = section["manifold"]
     if out["keep_fraction"] * out["population"] < 1:
         raise UserError("discover.keep_fraction: keeps no member of the population; raise it or the population")
     return out

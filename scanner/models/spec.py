@@ -100,7 +100,10 @@ class Encoding(NamedTuple):
     - ``mutate(rng, population, settings) -> population`` perturbs children (noise on continuous arrays,
       discrete moves: switching entries on/off, flipping signs);
     - ``null`` is one member without new physics (every coupling zero): its observables are the Standard-Model
-      values the discovery loss measures new-physics shifts from.
+      values the discovery loss measures new-physics shifts from;
+    - ``project(rng, population) -> population``, optional: moves members onto a manifold where some
+      constraints hold exactly (the leptoquark model: couplings solved for a neutrino mass matrix drawn from
+      the oscillation data), used with [discover] ``manifold = true``.
     """
 
     init: Callable
@@ -109,6 +112,7 @@ class Encoding(NamedTuple):
     mutate: Callable
     continuous: tuple[str, ...]
     null: Mapping[str, Any]
+    project: Callable | None = None
 
 
 class ModelSpec(NamedTuple):

@@ -70,11 +70,12 @@ def loop_epsilon(g_x, q2, inputs):
     return e * g_x * integral / (2 * math.pi**2)
 
 
-def couplings(params, inputs):
+def couplings(params, inputs, q2=None):
+    """Couplings with the kinetic mixing at virtuality q2 (default m_Z'^2; t-channel processes use 0)."""
     g = float(params["g_X"])
     e = math.sqrt(4 * math.pi * float(inputs["alpha_dipole"]))
     if float(params["epsilon_loop"]) == 1.0:
-        eps = loop_epsilon(g, float(params["m_Zp"]) ** 2, inputs)
+        eps = loop_epsilon(g, float(params["m_Zp"]) ** 2 if q2 is None else q2, inputs)
     else:
         eps = float(params["epsilon"])
     xl, xe, xq = (np.asarray(params[k], dtype=float) for k in ("X_L", "X_E", "X_q"))
@@ -88,12 +89,48 @@ def couplings(params, inputs):
     }
 
 
-def trident(c, m, inputs, q_eff):
-    sw = float(inputs["s_W2"])
+def trident(c, m, inputs, weights):
+    """σ/σ_SM from the project's full equivalent-photon calculation (kernels/zprime/trident_epa.py, itself tested
+    against tests/reference/trident_direct.py): the Z' propagator summed over the Q² weights directly, with no
+    table and no moments."""
+    from flavorscan.kernels.zprime.trident_epa import ratio
+
     v2 = float(inputs["v"]) ** 2
-    k = c["gnu"][1] * v2 / (m * m + q_eff**2)
-    cv, ca = 0.5 + 2 * sw + k * c["gv"][1], 0.5 - k * c["ga"][1]
-    return (cv**2 + ca**2) / ((0.5 + 2 * sw) ** 2 + 0.25)
+    return float(ratio(weights, c["gnu"][1] * c["gv"][1] * v2, c["gnu"][1] * c["ga"][1] * v2, m, float(inputs["s_W2"])))
+
+
+def _loglog(m, xs, ys):
+    """(value, inside) of a curve interpolated linearly in (log m, log y); no limit outside or if empty."""
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    if xs.size == 0 or not xs[0] <= m <= xs[-1]:
+        return math.inf, False
+    return float(np.exp(np.interp(math.log(m), np.log(xs), np.log(ys)))), True
+
+
+def bounds(c, w, br, br_b_k_inv, m, inputs):
+    """The tabulated-limit observables (docs/physics/zprime.md §3.7, §3.8) written from the formulas."""
+    ml = inputs["m_lep"]
+
+    def gamma_ll(mf):
+        r = (mf / m) ** 2
+        return math.sqrt(1 - 4 * r) * (1 + 2 * r) / (12 * math.pi) if 4 * r < 1 else 0.0
+
+    ref_total = gamma_ll(ml[1]) + gamma_ll(ml[2]) + 2 / (24 * math.pi)
+    ref = {"mumu": gamma_ll(ml[1]) / ref_total, "inv": (2 / (24 * math.pi)) / ref_total}
+    prod = c["gv"][1] ** 2 + c["ga"][1] ** 2
+    out = {}
+    for name, prefix, channel in (("bound_babar_4mu", "zp_babar_4mu", "mumu"), ("bound_belle2_inv", "zp_belle2_inv", "inv"),
+                                  ("bound_na64mu", "zp_na64mu", "inv")):
+        limit, inside = _loglog(m, inputs[f"{prefix}_m"], inputs[f"{prefix}_y"])
+        out[name] = math.sqrt(prod * br[channel] / ref[channel]) / limit if inside and ref[channel] > 0 else 0.0
+    for name, prefix in (("bound_b_k_inv_belle2", "zp_bk_belle2"), ("bound_b_k_inv_babar", "zp_bk_babar")):
+        limit, inside = _loglog(m, inputs[f"{prefix}_m"], inputs[f"{prefix}_y"])
+        out[name] = br_b_k_inv / limit if inside else 0.0
+    xs, ys = np.asarray(inputs["zp_neff_m"]), np.asarray(inputs["zp_neff_y"])
+    table = ys[0] if m < xs[0] else (0.0 if m > xs[-1] else float(np.interp(math.log(m), np.log(xs), ys)))
+    share = w["nunu"] / (w["nunu"] + w["ee"]) if w["nunu"] + w["ee"] > 0 else 0.0
+    out["delta_n_eff"] = table * share if max(abs(x) for x in c["gnu"]) > 1e-9 else 0.0
+    return out
 
 
 def nsi(c, m, inputs):
@@ -170,26 +207,28 @@ def c9_c10(gl, gv, ga, m, width, q2, inputs):
     return gl * gv / den, gl * ga / den
 
 
-def observables(params, inputs, q_eff):
-    """Dict of the kernels.zprime observables (trident with propagator 1/(m² + q_eff²); q_eff = 0: contact)."""
+def observables(params, inputs, trident_weights):
+    """Dict of the kernels.zprime observables (trident from the full calculation's Q² weights, :func:`trident`).
+    On-shell processes use the kinetic mixing at m_Z'², t-channel ones (trident, NSI, Borexino) at q² = 0."""
     c = couplings(params, inputs)
+    c0 = couplings(params, inputs, q2=0.0)
     m = float(params["m_Zp"])
     ml = inputs["m_lep"]
     w = widths(c, m, inputs)
     gam = sum(w.values())
     br = {k: (v / gam if gam > 0 else 0.0) for k, v in w.items()}
-    eps = nsi(c, m, inputs)
+    eps = nsi(c0, m, inputs)
     bk = br_b_k(float(params["g_bs_L"]), float(params["g_bs_R"]), m, inputs)
     out = {
         "delta_a_mu": delta_a(c["gv"][1], c["ga"][1], m, ml[1]),
         "delta_a_e": delta_a(c["gv"][0], c["ga"][0], m, ml[0]),
-        "trident_ratio": trident(c, m, inputs, q_eff),
+        "trident_ratio": trident(c0, m, inputs, trident_weights),
         "eps_nsi_ee": eps[0],
         "eps_nsi_mumu": eps[1],
         "eps_nsi_tautau": eps[2],
         "eps_nsi_ee_minus_mumu": eps[0] - eps[1],
         "eps_nsi_tautau_minus_mumu": eps[2] - eps[1],
-        "borexino_ratio": borexino(c, m, inputs),
+        "borexino_ratio": borexino(c0, m, inputs),
         "br_b_k_zp": bk,
         "br_b_k_zp_inv": bk * br["nunu"],
         "gamma_zp": gam,
@@ -201,7 +240,9 @@ def observables(params, inputs, q_eff):
         "g_a_mu": c["ga"][1],
         "g_nu_mu": c["gnu"][1],
         "epsilon_kin": c["eps"],
+        "epsilon_kin_0": c0["eps"],
     }
+    out.update(bounds(c, w, {"mumu": br["mumu"], "inv": br["nunu"]}, bk * br["nunu"], m, inputs))
     for name, i in (("mumu", 1), ("ee", 0)):
         c9, c10 = c9_c10(float(params["g_bs_L"]), c["gv"][i], c["ga"][i], m, gam, float(inputs["zp_q2_ref"]), inputs)
         out.update(

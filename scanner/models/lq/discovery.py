@@ -20,9 +20,15 @@ import math
 
 import numpy as np
 
+from flavorscan.kernels import oscillation_manifold
 from flavorscan.kernels.names import COUPLINGS
 from flavorscan.scanner.errors import UserError
 from flavorscan.scanner.models.spec import Encoding
+
+GEV_PER_EV = 1e-9
+LIGHTEST_MASS_EV = (1e-4, 0.05)
+"""Range of the lightest neutrino mass of manifold targets (log-uniform) [eV]."""
+NORMAL_ORDERING_FRACTION = 0.8
 
 SCALARS = ("M_R2", "M_S1", "m0I0")
 
@@ -112,6 +118,9 @@ def encoding(card: dict) -> Encoding:
         out["sign"] = np.where(flip, -out["sign"], out["sign"])
         return clip(out)
 
+    def project(rng, population: dict) -> dict:
+        return project_population(card, population, rng, decode, log_lo, log_hi, sign_free, bool(complex_entry.any()))
+
     null = {
         "log_magnitude": log_lo.copy(),
         "phase": np.zeros(36),
@@ -120,4 +129,88 @@ def encoding(card: dict) -> Encoding:
         "sign": np.ones(36),
     }
     return Encoding(init=init, decode=decode, clip=clip, mutate=mutate,
-                    continuous=("log_magnitude", "phase", "log_scalars"), null=null)
+                    continuous=("log_magnitude", "phase", "log_scalars"), null=null, project=project)
+
+
+def draw_target(rng, card: dict, real: bool) -> np.ndarray:
+    """A neutrino mass matrix [GeV] from the card's oscillation data: each angle and dm21 Gaussian around the
+    best fit of the drawn ordering (its 1 sigma errors), kept inside the 3 sigma windows; |dm3l| at its best
+    fit (what mass_scale = "dm3l" imposes); the lightest mass log-uniform in LIGHTEST_MASS_EV; CP phases 0 or
+    pi for real textures (a real matrix), uniform otherwise."""
+    from flavorscan.scanner.constraints import oscillation_sigmas
+
+    entries = {c["name"]: c for c in card["likelihood"]["constraints"]}
+    entries.update(card["likelihood"]["inputs"]["entries"])
+    ordering = "no" if rng.random() < NORMAL_ORDERING_FRACTION else "io"
+    values = {}
+    for name in ("dm21_sq", "s12_sq", "s23_sq", "s13_sq"):
+        spec = entries[name]
+        lo, hi = spec[f"{ordering}_range"]
+        below, above = oscillation_sigmas(spec, ordering)
+        step = rng.normal()
+        values[name] = float(np.clip(spec[f"{ordering}_best"] + step * (above if step > 0 else below), lo, hi))
+    dm3l = abs(entries["dm3l_sq"][f"{ordering}_best"])
+    lightest = float(np.exp(rng.uniform(*np.log(LIGHTEST_MASS_EV))))
+    if ordering == "no":
+        masses = [lightest, np.sqrt(lightest**2 + values["dm21_sq"]), np.sqrt(lightest**2 + dm3l)]
+    else:
+        m2 = np.sqrt(lightest**2 + dm3l)
+        masses = [np.sqrt(m2**2 - values["dm21_sq"]), m2, lightest]
+    if real:  # a real matrix: delta 0 or pi, Majorana phases 0 or pi (signs of the masses)
+        delta = float(rng.choice([0.0, np.pi]))
+        signs = rng.choice([-1.0, 1.0], 3)
+        u = oscillation_manifold.pmns(values["s12_sq"], values["s23_sq"], values["s13_sq"], delta)
+        return oscillation_manifold.target_matrix(np.asarray(masses) * signs, u).real * GEV_PER_EV
+    delta, a21, a31 = rng.uniform(0.0, 2 * np.pi, 3)
+    u = oscillation_manifold.pmns(values["s12_sq"], values["s23_sq"], values["s13_sq"], delta, a21, a31)
+    return oscillation_manifold.target_matrix(np.asarray(masses), u) * GEV_PER_EV
+
+
+def project_population(card, population, rng, decode, log_lo, log_hi, sign_free, complex_textures: bool) -> dict:
+    """Members moved onto the exact oscillation manifold: for each, a target mass matrix (:func:`draw_target`)
+    and the minimum-norm values of its non-zero R2 couplings (or, where those do not have rank 6, of its S1
+    couplings) that give it; a member keeps its values when neither group reaches every entry, a solved
+    magnitude leaves its prior range or a solved sign contradicts a fixed one. m0I0 is the member's (1 with
+    mass_scale = "dm3l", whose rescaling then leaves the target's |dm3l| unchanged)."""
+    import jax
+
+    from flavorscan.kernels.neutrino import mass_matrix
+    from flavorscan.scanner.pipeline import model_inputs
+
+    kernel_inputs = model_inputs(card)
+
+    def bases(member):
+        params = decode(member)
+        params.setdefault("m0I0", 1.0)
+        bound = lambda p: mass_matrix(p, kernel_inputs)  # noqa: E731
+        return {group: oscillation_manifold.group_basis(bound, params, group) for group in ("f", "y")}
+
+    out = {k: np.array(v, copy=True) for k, v in population.items()}
+    count = out["mask"].shape[0]
+    targets = np.stack([draw_target(rng, card, real=not complex_textures) for _ in range(count)])
+    computed = jax.device_get(jax.jit(jax.vmap(bases))(population))
+    done = np.zeros(count, dtype=bool)
+    for group, index in (("f", np.arange(18)), ("y", np.arange(18, 36))):
+        m0, basis = computed[group]
+        free = out["mask"][:, index]
+        solution, ok = oscillation_manifold.solve_group(m0, basis, free, targets, real=not complex_textures)
+        magnitude = np.abs(solution)
+        log_magnitude = np.log(np.where(free, np.maximum(magnitude, 1e-300), 1.0))
+        negative = np.real(solution) < 0
+        inside = np.all(~free | ((log_magnitude >= log_lo[index]) & (log_magnitude <= log_hi[index])), axis=1)
+        keeps_signs = complex_textures | np.all(~free | sign_free[index] | (negative == (out["sign"][:, index] < 0)),
+                                                axis=1)
+        accept = ok & inside & keeps_signs & ~done
+        rows = np.flatnonzero(accept)
+        for name in ("log_magnitude", "phase", "sign"):
+            block = out[name][:, index]
+            if name == "log_magnitude":
+                new = np.where(free, log_magnitude, block)
+            elif name == "phase":
+                new = np.where(free & complex_textures, np.angle(solution), block)
+            else:
+                new = np.where(free & ~complex_textures, np.where(negative, -1.0, 1.0), block)
+            block[rows] = new[rows]
+            out[name][:, index] = block
+        done |= accept
+    return out
