@@ -96,3 +96,20 @@ def format_families(found: list[dict], limit: int = 20) -> list[str]:
     if len(found) > limit:
         lines.append(f"  ... {len(found) - limit} more")
     return lines
+
+
+def run_families(directory, summary: dict) -> list[dict] | None:
+    """The families of a run directory's viable rows (None when its model has no texture columns or is not
+    registered); ``summary`` is its :func:`flavorscan.scanner.store.info`."""
+    from flavorscan.scanner import store
+    from flavorscan.scanner.errors import UserError
+
+    card = summary.get("card") or {}
+    try:
+        spec = models.get(card.get("model"))
+    except UserError:
+        return None
+    if not spec.texture_columns or not summary.get("viable_rows"):
+        return None
+    names = [n for n in (*spec.texture_columns, "viable", "chi2_total", "point_id") if n in summary["columns"]]
+    return families(card, store.load(directory, names))

@@ -29,7 +29,7 @@ from scipy.integrate import quad, solve_ivp
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "kernels" / "data" / "zprime_neff.toml"
 MASSES_MEV = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0,
-              20.0, 22.0, 25.0, 30.0, 35.0, 40.0, 50.0)
+              20.0, 22.0, 25.0, 30.0, 35.0, 40.0, 50.0, 60.0, 80.0, 100.0)
 
 G_F = 1.1663787e-5  # GeV⁻²
 M_E = 0.51099895e-3  # GeV

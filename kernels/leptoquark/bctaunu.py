@@ -1,26 +1,32 @@
-"""b -> c tau nu: S1 and R2 tree-level matching, running to mu_b, R(D), R(D*), BR(B_c -> tau nu).
+"""Charged currents d_j -> u_i l nu: S1 and R2 tree-level matching with SMEFT and QCD running; R(D), R(D*),
+BR(B_c -> tau nu) (docs/physics/leptoquark.md sec. 5). The same matching serves pi and K decays (kernels/leptoquark/
+firstgen.py).
 
-Effective Hamiltonian (flavio/WCxf "flavio" basis, docs/physics/leptoquark.md sec. 5), one copy per neutrino
-flavour nu_a:
+Effective Hamiltonian (flavio/WCxf "flavio" basis), one copy per neutrino flavour nu_a:
 
-    H_eff = (4 G_F/sqrt2) V_cb [ (delta_{a tau} + C_VL^a) O_VL + C_SL^a O_SL + C_SR^a O_SR + C_T^a O_T ] + h.c.
-    O_VL = (c-bar gamma^mu P_L b)(tau-bar gamma_mu P_L nu_a),   O_SL = (c-bar P_L b)(tau-bar P_L nu_a),
-    O_SR = (c-bar P_R b)(tau-bar P_L nu_a),   O_T = (c-bar sigma^{mu nu} P_L b)(tau-bar sigma_{mu nu} P_L nu_a).
+    H_eff = (4 G_F/sqrt2) V_ij [ (delta_{a l} + C_VL^a) O_VL + C_SL^a O_SL + C_SR^a O_SR + C_T^a O_T ] + h.c.
+    O_VL = (u-bar_i gamma^mu P_L d_j)(l-bar gamma_mu P_L nu_a),   O_SL = (u-bar_i P_L d_j)(l-bar P_L nu_a),
+    O_SR = (u-bar_i P_R d_j)(l-bar P_L nu_a),   O_T = (u-bar_i sigma^{mu nu} P_L d_j)(l-bar sigma_{mu nu} P_L nu_a),
 
-Tree-level matching at Lambda = the mass of the exchanged leptoquark (sec. 5; N = 4 sqrt2 G_F V_cb):
+with the coefficients relative to an SM coefficient of exactly 1. Tree-level matching at Lambda = the mass of the
+exchanged leptoquark (N = 4 sqrt2 G_F V_ij; b -> c tau: i = c, j = b, l = tau):
 
-    S1:  C_VL^a = -y-hat^L_{b a} y^{L*}_{c tau} / (N M_S1^2),
-         C_SL^a = -(V^T y^L)_{b a} y^{R*}_{c tau} / (N M_S1^2) = +y-hat^L_{b a} y^{R*}_{c tau} / (N M_S1^2),
-         C_T^a  = -C_SL^a/4
-    R2:  C_SL^a = -f^L_{c a} f-hat^{R*}_{b tau} / (N M_R2^2),  C_T^a = +C_SL^a/4
+    S1:  C_VL^a = -y-hat^L_{j a} y^{L*}_{i l} / (N M_S1^2),
+         C_SL^a = -(V^T y^L)_{j a} y^{R*}_{i l} / (N M_S1^2) = +y-hat^L_{j a} y^{R*}_{i l} / (N M_S1^2),   C_T^a = -C_SL^a/4
+    R2:  C_SL^a = -f^L_{i a} f-hat^{R*}_{j l} / (N M_R2^2),  C_T^a = +C_SL^a/4
 
-Neither leptoquark generates C_SR or C_VR at tree level. C_VL does not run (conserved current); (C_SL, C_T)
-run with the one-loop SMEFT -> WET matrix of wilson 2.5.2 from Lambda to mu_b = 4.8 GeV, tabulated at
-Lambda = 1, 1.5, 2 TeV (RUNNING_MATRICES) and interpolated linearly in ln Lambda; outside [1, 2] TeV the
-nearest segment is extended linearly in ln Lambda (leading-log running is linear in ln Lambda). Against
-wilson this is accurate to 0.2% (0.7 TeV), 0.05% (3 TeV), 0.4% (5 TeV) in the three large entries and to
-2.5e-4 absolute in the small C_SL -> C_T entry (~ -0.005). The S1 and R2 pieces are run each from its own
-mass and then added.
+Neither leptoquark generates C_SR or C_VR at tree level.
+
+Running (docs/physics-notes.md B11, resolved). (C_SL, C_T) run with the one-loop SMEFT -> WET matrix of wilson 2.5.2,
+tabulated at Lambda = 1, 1.5, 2 TeV and interpolated linearly in ln Lambda (extended linearly outside): to
+mu_b = 4.8 GeV for b -> c (RUNNING_MATRICES) and to 2 GeV for u -> d, s (LIGHT_RUNNING_MATRICES). The tables are
+wilson's C_flavio(mu)/C(Lambda); flavio normalises the SM coefficient to eta_EW (1.00709 at 4.8 GeV, 1.01153 =
+sqrt(1.0232) for K and pi), so the kernel's coefficients are C_flavio/eta_EW: the tables are divided by the input
+eta_EW (eta_EW_light). C_VL has no QCD running, but SMEFT gauge and Yukawa running (and O_lq^(1) -> O_lq^(3) mixing)
+between Lambda and the weak scale change it by 4-11%; the ratio wilson C_VL(mu_b)/(eta_EW C_VL,tree) is tabulated in
+CVL_RUNNING for four classes, interpolated the same way: the part of y-hat^L_{j a} = -sum_k V_kj y^L_{k a} that comes
+from the top row (k = t, top-Yukawa running) and the part from u, c, each for a lepton-flavour-diagonal (a = l) and
+an off-diagonal neutrino. The S1 and R2 pieces are run each from its own mass and then added.
 
 Observables (flavio 2.7.1 parametrisations, sec. 5; C_S+- = C_SL +- C_SR, "vl" = delta_{a tau} + C_VL^a):
 
@@ -28,10 +34,9 @@ Observables (flavio 2.7.1 parametrisations, sec. 5; C_S+- = C_SL +- C_SR, "vl" =
     R_D*/R_D*^SM = sum_a |vl|^2 + 0.0531|C_S-|^2 - 0.139 Re[vl C_S-^*] + 17.16 |C_T|^2 - 5.345 Re[vl C_T^*]
     BR(B_c -> tau nu)/SM = sum_a |vl + 4.436 (C_SR - C_SL)|^2
 
-The neutrino flavour is not observed, so the flavours add incoherently; only nu_tau interferes with the SM.
-The coefficients are relative to an SM coefficient of exactly 1; flavio normalises the SM to
-eta_EW = 1 + alpha/pi ln(M_Z/mu_b) = 1.00709 instead, so a flavio coefficient C_flavio corresponds to
-C = C_flavio/eta_EW here (see tests/test_flavio_crosscheck.py).
+The neutrino flavour is not observed, so the flavours add incoherently; only nu_tau interferes with the SM. The
+ratios multiply the SM predictions of the inputs (sm_r_d, sm_r_dstar, sm_br_bc_taunu; constants.toml [sm]), whose
+errors are the sigma_theory of the R(D(*)) constraints.
 """
 
 from __future__ import annotations
@@ -45,7 +50,8 @@ from flavorscan.kernels.observable import Observable
 R_D_SM = 0.2950
 R_DSTAR_SM = 0.2451
 BR_BC_TAUNU_SM = 0.0236
-"""SM predictions of flavio 2.7.1 (docs/physics/leptoquark.md sec. 5); the ratios below multiply these."""
+"""flavio 2.7.1 SM predictions, the reference of the ratio parametrisations (tests/kernels/test_flavio_crosscheck.py);
+the observables use the SM inputs sm_r_d, sm_r_dstar, sm_br_bc_taunu instead."""
 
 RUNNING_SCALES = np.array([1000.0, 1500.0, 2000.0])
 RUNNING_MATRICES = np.array(
@@ -55,9 +61,30 @@ RUNNING_MATRICES = np.array(
         [[1.666, -0.347], [-0.0049, 0.865]],
     ]
 )
-"""(C_SL, C_T)(4.8 GeV) = M (C_SL, C_T)(Lambda) for each Lambda of RUNNING_SCALES [GeV] (wilson 2.5.2, sec. 5)."""
+"""(C_SL, C_T)(4.8 GeV) = M (C_SL, C_T)(Lambda) for each Lambda of RUNNING_SCALES [GeV], b -> c (wilson 2.5.2,
+flavio normalisation; divided by eta_EW when used)."""
+LIGHT_RUNNING_MATRICES = np.array(
+    [
+        [[1.89312, -0.32236], [-0.00387, 0.83437]],
+        [[1.93935, -0.37620], [-0.00447, 0.83071]],
+        [[1.97181, -0.41504], [-0.00491, 0.82827]],
+    ]
+)
+"""(C_SL, C_T)(2 GeV) = M (C_SL, C_T)(Lambda), u -> d and u -> s (identical to 1e-5; wilson 2.5.2, WET-3 flavio basis,
+lequ1_1111 / lequ3_1111 normalised to the tree-level matching at M_Z; divided by eta_EW_light when used)."""
+CVL_RUNNING = np.array(
+    [
+        [1.0518, 1.0410, 1.0899, 1.0409],
+        [1.0606, 1.0481, 1.1044, 1.0480],
+        [1.0670, 1.0532, 1.1146, 1.0531],
+    ]
+)
+"""C_VL(mu_b)/(eta_EW C_VL,tree) from wilson 2.5.2 (SMEFT running of the S1 matching, tests/reference/lq_smeft_wilson.py)
+at the RUNNING_SCALES, columns: top part lepton-diagonal, light part diagonal, top part off-diagonal, light part
+off-diagonal (module docstring)."""
 
 NEUTRINOS = ("nue", "numu", "nutau")
+_TOP = 2
 
 # Coefficients of |C_S|^2 (ss), Re[vl C_S^*] (vs), |C_T|^2 (tt), Re[vl C_T^*] (vt) in the ratios above.
 _R_D = {"ss": 1.114, "vs": 1.559, "tt": 0.658, "vt": 0.956}
@@ -85,38 +112,64 @@ OBSERVABLES = tuple(_names()) + (
 )
 
 
-def running_matrix(scale):
-    """2x2 matrix running (C_SL, C_T) from `scale` [GeV] to 4.8 GeV, piecewise linear in ln(scale)."""
+def _interpolate(table, scale):
+    """Piecewise-linear interpolation of table[k] (k over RUNNING_SCALES) in ln(scale), extended linearly."""
     log_anchors = jnp.log(RUNNING_SCALES)
     x = jnp.log(scale)
     segment = jnp.clip(jnp.searchsorted(log_anchors, x) - 1, 0, len(RUNNING_SCALES) - 2)
     x0, x1 = log_anchors[segment], log_anchors[segment + 1]
-    m0, m1 = jnp.asarray(RUNNING_MATRICES)[segment], jnp.asarray(RUNNING_MATRICES)[segment + 1]
-    return m0 + (x - x0) / (x1 - x0) * (m1 - m0)
+    t0, t1 = jnp.asarray(table)[segment], jnp.asarray(table)[segment + 1]
+    return t0 + (x - x0) / (x1 - x0) * (t1 - t0)
 
 
-def _run(c_sl, c_t, scale):
-    m = running_matrix(scale)
+def running_matrix(scale, matrices=RUNNING_MATRICES):
+    """2x2 matrix running (C_SL, C_T) from `scale` [GeV] to the low scale (flavio normalisation, before /eta_EW)."""
+    return _interpolate(matrices, scale)
+
+
+def cvl_running(scale):
+    """(top diagonal, light diagonal, top off-diagonal, light off-diagonal) C_VL factors at `scale` [GeV]."""
+    return _interpolate(CVL_RUNNING, scale)
+
+
+def _run(c_sl, c_t, scale, matrices, eta):
+    m = running_matrix(scale, matrices) / eta
     return m[0, 0] * c_sl + m[0, 1] * c_t, m[1, 0] * c_sl + m[1, 1] * c_t
 
 
-def wet_coefficients(params, inputs):
-    """(C_VL, C_SL, C_T) at mu_b = 4.8 GeV, each a complex array over the neutrino flavour (e, mu, tau)."""
+def charged_current_coefficients(params, inputs, up, down, lepton, matrices=RUNNING_MATRICES, eta=None):
+    """(C_VL, C_SL, C_T) of d_down -> u_up l_lepton nu_a at the low scale, complex arrays over the neutrino flavour a
+    (module docstring). matrices/eta: RUNNING_MATRICES with inputs["eta_EW"] (b -> c, default) or
+    LIGHT_RUNNING_MATRICES with inputs["eta_EW_light"]."""
     ckm = inputs["ckm"]
-    norm = 4.0 * jnp.sqrt(2.0) * inputs["G_F"] * ckm[1, 2]
-    y_hat_b = y_l_hat(params["yL"], ckm)[2]
-    s1 = 1.0 / (norm * params["M_S1"] ** 2)
-    c_vl = -s1 * y_hat_b * jnp.conj(params["yL"][1, 2])
-    c_sl_s1 = s1 * y_hat_b * jnp.conj(params["yR"][1, 2])
-    c_sl_r2 = -params["fL"][1] * jnp.conj(f_r_hat(params["fR"], ckm)[2, 2]) / (norm * params["M_R2"] ** 2)
-    sl_s1, t_s1 = _run(c_sl_s1, -c_sl_s1 / 4.0, params["M_S1"])
-    sl_r2, t_r2 = _run(c_sl_r2, c_sl_r2 / 4.0, params["M_R2"])
+    eta = inputs["eta_EW"] if eta is None else eta
+    norm = 4.0 * jnp.sqrt(2.0) * inputs["G_F"] * ckm[up, down]
+    y_l = params["yL"]
+    m_s1, m_r2 = params["M_S1"], params["M_R2"]
+    s1 = 1.0 / (norm * m_s1**2)
+    y_hat = y_l_hat(y_l, ckm)[down]
+    y_hat_top = -ckm[_TOP, down] * y_l[_TOP]
+    factors = cvl_running(m_s1)
+    diagonal = jnp.arange(3) == lepton
+    r_top = jnp.where(diagonal, factors[0], factors[2])
+    r_light = jnp.where(diagonal, factors[1], factors[3])
+    y_hat_run = r_top * y_hat_top + r_light * (y_hat - y_hat_top)
+    c_vl = -s1 * y_hat_run * jnp.conj(y_l[up, lepton])
+    c_sl_s1 = s1 * y_hat * jnp.conj(params["yR"][up, lepton])
+    c_sl_r2 = -params["fL"][up] * jnp.conj(f_r_hat(params["fR"], ckm)[down, lepton]) / (norm * m_r2**2)
+    sl_s1, t_s1 = _run(c_sl_s1, -c_sl_s1 / 4.0, m_s1, matrices, eta)
+    sl_r2, t_r2 = _run(c_sl_r2, c_sl_r2 / 4.0, m_r2, matrices, eta)
     return c_vl, sl_s1 + sl_r2, t_s1 + t_r2
 
 
-def _with_sm(c_vl):
-    """delta_{a tau} + C_VL^a: the SM amplitude exists only for nu_tau."""
-    return c_vl + jnp.array([0.0, 0.0, 1.0])
+def wet_coefficients(params, inputs):
+    """(C_VL, C_SL, C_T) of b -> c tau nu at mu_b = 4.8 GeV, each a complex array over the neutrino flavour."""
+    return charged_current_coefficients(params, inputs, 1, 2, 2)
+
+
+def _with_sm(c_vl, lepton=2):
+    """delta_{a l} + C_VL^a: the SM amplitude exists only for nu_l."""
+    return c_vl + (jnp.arange(3) == lepton)
 
 
 def _cross(a, b):
@@ -148,9 +201,15 @@ def r_dstar_ratio(c_vl, c_sl, c_t, c_sr=0.0):
     return _semileptonic_ratio(_R_DSTAR, c_vl, c_sl - c_sr, c_t)
 
 
+def leptonic_ratio(c_vl, c_sl, chiral_factor, c_sr=0.0, lepton=2):
+    """Gamma(P -> l nu)/SM = sum_a |delta_{a l} + C_VL^a + chiral_factor (C_SR^a - C_SL^a)|^2, with
+    chiral_factor = m_P^2/(m_l (m_q1 + m_q2)) (B_c -> tau nu: 4.436; pi and K decays: kernels/leptoquark/firstgen.py)."""
+    return jnp.sum(_abs2(_with_sm(c_vl, lepton) + chiral_factor * (c_sr - c_sl)))
+
+
 def bc_taunu_ratio(c_vl, c_sl, c_sr=0.0):
     """BR(B_c -> tau nu)/SM from NP coefficients at mu_b (arrays over neutrino flavour e, mu, tau)."""
-    return jnp.sum(_abs2(_with_sm(c_vl) + _BC_SCALAR * (c_sr - c_sl)))
+    return leptonic_ratio(c_vl, c_sl, _BC_SCALAR, c_sr)
 
 
 def bctaunu_observables(params, inputs):
@@ -161,7 +220,7 @@ def bctaunu_observables(params, inputs):
         for k, nu in enumerate(NEUTRINOS):
             out[_column(wc, nu)] = jnp.real(values[k])
             out[_column(wc, nu) + "_im"] = jnp.imag(values[k])
-    out["r_d"] = R_D_SM * r_d_ratio(c_vl, c_sl, c_t)
-    out["r_dstar"] = R_DSTAR_SM * r_dstar_ratio(c_vl, c_sl, c_t)
-    out["br_bc_taunu"] = BR_BC_TAUNU_SM * bc_taunu_ratio(c_vl, c_sl)
+    out["r_d"] = inputs["sm_r_d"] * r_d_ratio(c_vl, c_sl, c_t)
+    out["r_dstar"] = inputs["sm_r_dstar"] * r_dstar_ratio(c_vl, c_sl, c_t)
+    out["br_bc_taunu"] = inputs["sm_br_bc_taunu"] * bc_taunu_ratio(c_vl, c_sl)
     return out

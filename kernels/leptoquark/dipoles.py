@@ -21,8 +21,9 @@ and their coefficients add. From them
               = -N_c m_l/(8 pi^2 M^2) sum_q [ m_l (|l_q|^2 + |r_q|^2) F_Q + m_q Re(r_q* l_q) G_Q ]   (section 3)
     BR(l_i -> l_j gamma) = alpha (m_i^2 - m_j^2)^3 / (4 m_i^3 Gamma_i) (|sigma_L^{ij}|^2 + |sigma_R^{ij}|^2)
 
-with alpha = alpha_dipole (Thomson limit) and Gamma_i the total width. Quark masses are the letter's loop masses
-(inputs m_up_loop, m_down_loop: m_c = 1.27, m_t = 160 GeV), which reproduce its numbers. Cross-checks in
+with alpha = alpha_dipole (Thomson limit) and Gamma_i the total width. Quark masses are the loop masses of the card's
+loop_quark_masses option (kernels.leptoquark.zdecay.loop_masses): the letter's m_q(m_q) (m_c = 1.27, m_t = 160 GeV),
+which reproduce its numbers, or MSbar masses run to each leptoquark's mass ("lq_scale"). Cross-checks in
 tests/test_lq_dipoles.py: heavy-LQ logarithms, the letter's Table I bounds and the TX-I g-2 values.
 """
 
@@ -32,6 +33,7 @@ import jax.numpy as jnp
 
 from flavorscan.kernels.leptoquark.couplings import f_r_hat
 from flavorscan.kernels.leptoquark.loops import abs2, loop_functions
+from flavorscan.kernels.leptoquark.qcd import loop_mass_factor
 from flavorscan.kernels.observable import Observable
 
 N_C = 3.0
@@ -84,8 +86,10 @@ def total_dipole_coefficients(params, inputs):
     """sigma_L, sigma_R summed over R^{5/3}, R^{2/3} and S1 (docs/physics/leptoquark.md section 3 table)."""
     m_up = inputs["m_up_loop"]
     zero = jnp.zeros_like(params["fR"])
-    # rows: R^{5/3}, R^{2/3}, S1
-    m_q = jnp.stack([m_up, inputs["m_down_loop"], m_up])
+    # rows: R^{5/3}, R^{2/3}, S1 (loop masses of the loop_quark_masses scheme, run to each leptoquark mass if asked)
+    r2 = loop_mass_factor(params["M_R2"], inputs)
+    s1 = loop_mass_factor(params["M_S1"], inputs)
+    m_q = jnp.stack([m_up * r2, inputs["m_down_loop"] * r2, m_up * s1])
     charge_s = jnp.asarray([5.0 / 3.0, 2.0 / 3.0, 1.0 / 3.0], dtype=m_up.dtype)
     l = jnp.stack([params["fL"], zero, params["yL"]])
     r = jnp.stack([params["fR"], f_r_hat(params["fR"], inputs["ckm"]), params["yR"]])

@@ -18,10 +18,16 @@ def run(args) -> int:
     import json
 
     from flavorscan.scanner import store
+    from flavorscan.scanner.families import format_families, run_families
 
     summary = store.info(args.directory)
+    found = run_families(args.directory, summary)
+    if found is not None:
+        summary["families"] = found
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print(store.format_info(summary))
+        if found is not None:
+            print("\n".join(format_families(found)))
     return 0

@@ -73,6 +73,7 @@ def run_discover(card: dict, out, *, shard=(0, 1), restart: bool = False, stop=N
             else:
                 rows, stats = search_batch(discovery, card["scan"]["seed"], batch)
                 writer.add_chunk(batch, rows, counts={"points": stats["evaluated_points"], "viable": stats["viable"]})
+                writer.flush()  # a batch is expensive: every finished one is on disk
                 if stats["first_viable_evaluations"] is not None and summary["seconds_to_first_viable"] is None:
                     summary["seconds_to_first_viable"] = round(stats["first_viable_time"] - start, 3)
                     summary["evaluations_to_first_viable"] = summary["evaluations"] + stats["first_viable_evaluations"]
