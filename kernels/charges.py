@@ -27,11 +27,12 @@ one (equal sums and sums of squares force L = E = (a, a, a) together), so (13) h
 Per-set classification (columns of :class:`Catalog`):
 
 - ``pass_13``: some muon assignment exists.
-- ``pass_14a``: some assignment has X_L2 != 3 X_q and some has X_E2 != 3 X_q (the condition is imposed on the
-  lepton of each chirality a fermion-number-zero LQ R2 / R2~ / U1 can couple to; both, because the
-  radiative-mass model of §4 needs an LQ for each chirality). In the vector category both conditions are met
-  by one and the same assignment.
-- ``pass_14b``: the same with X_ell2 != -3 X_q (|F| = 2 LQs S1, S3: no diquark coupling).
+- ``pass_14a`` (GSSTZ's reading): the condition X_ell2 != 3 X_q holds for the muon field a fermion-number-zero
+  LQ (R2, R2~, U1) couples to, either the doublet or the singlet: some assignment has X_L2 != 3 X_q, or some has
+  X_E2 != 3 X_q. ``pass_14a_strict``: both (some assignment has X_L2 != 3 X_q and some has X_E2 != 3 X_q, as the
+  radiative-mass model of §4 needs an LQ for each chirality). The two differ for chiral sets only; in the vector
+  category one and the same assignment meets both.
+- ``pass_14b``, ``pass_14b_strict``: the same with X_ell2 != -3 X_q (|F| = 2 LQs S1, S3: no diquark coupling).
 - ``vector``: {X_L} = {X_E} as multisets (all charged-lepton Yukawas allowed); ``chiral`` otherwise.
 - ``class1``: vector with {X_N} = {X_L} (X = a B + sum b_i (L_i + N_i)).
 - ``class2``: vector with -9 X_q in {X_L} and in {X_N}: b = (k, -k, -3a), c = (k', -k', -3a) in the
@@ -49,13 +50,15 @@ Counts (``COUNT_KEYS``, the keys of docs/interface.md). Every count except ``tot
 - total: number of sets. hypercharge_included_total: total + 1, the paper's 276 under the hypothesis of
   docs/physics/zprime.md §1 (its catalog also counted the pure hypercharge direction, which is trivial once X_H = 0 and
   fails (13)); this is a hypothesis, not a check.
-- muoquark: pass (13). muoquark_14a / muoquark_14b: pass (13) and (14a) / (14b).
+- muoquark: pass (13). muoquark_14a / muoquark_14b: pass (13) and (14a) / (14b) in GSSTZ's reading (either
+  chirality); muoquark_14a_strict / muoquark_14b_strict: both chiralities.
 - vector_14a, vector_14b, class1_14a, class1_14b: vector (class-1) sets passing (13) and (14a) / (14b).
 - class2, class1_and_class2, class3: vector sets of that class passing (13).
 - chiral: chiral sets passing (13) (all chiral sets do). chiral_reflection: those of Table 1 type.
-- third_family: number of (set, muon choice X_L2) pairs passing the third-family S3 conditions, i.e. the sum
-  of ``n_third_family``; third_family_vector / third_family_chiral: the same over vector / chiral sets.
-  (A sign-conjugate pair of choices could only coincide for X_q = 0, which always fails.)
+- third_family: number of charge SETS for which some muon choice X_L2 passes the third-family S3 conditions
+  (GSSTZ's count); third_family_vector / third_family_chiral: the same over vector / chiral sets.
+  third_family_pairs (_vector, _chiral): the number of (set, muon choice) pairs instead, i.e. the sum of
+  ``n_third_family``. (A sign-conjugate pair of choices could only coincide for X_q = 0, which always fails.)
 """
 
 from __future__ import annotations
@@ -75,6 +78,8 @@ COUNT_KEYS = (
     "muoquark",
     "muoquark_14a",
     "muoquark_14b",
+    "muoquark_14a_strict",
+    "muoquark_14b_strict",
     "vector_14a",
     "vector_14b",
     "class1_14a",
@@ -87,6 +92,9 @@ COUNT_KEYS = (
     "third_family",
     "third_family_vector",
     "third_family_chiral",
+    "third_family_pairs",
+    "third_family_pairs_vector",
+    "third_family_pairs_chiral",
 )
 
 CATALOG_CHARGE_COLUMNS = ("X_q", "X_L1", "X_L2", "X_L3", "X_E1", "X_E2", "X_E3", "X_N1", "X_N2", "X_N3")
@@ -198,14 +206,19 @@ def classify(sets: np.ndarray) -> dict:
     class2 = vector & _contains(lep_l, -9 * x_q) & _contains(nu_r, -9 * x_q)
     reflected = np.sort(-6 * x_q[:, None] - lep_l, axis=1)
 
-    def passes(bound):
-        return (unique_l & (lep_l != bound[:, None])).any(axis=1) & (unique_e & (lep_e != bound[:, None])).any(axis=1)
+    def doublet(bound):
+        return (unique_l & (lep_l != bound[:, None])).any(axis=1)
+
+    def singlet(bound):
+        return (unique_e & (lep_e != bound[:, None])).any(axis=1)
 
     third = third_family_ok(x_q, lep_l)
     return {
         "pass_13": unique_l.any(axis=1),
-        "pass_14a": passes(3 * x_q),
-        "pass_14b": passes(-3 * x_q),
+        "pass_14a": doublet(3 * x_q) | singlet(3 * x_q),
+        "pass_14b": doublet(-3 * x_q) | singlet(-3 * x_q),
+        "pass_14a_strict": doublet(3 * x_q) & singlet(3 * x_q),
+        "pass_14b_strict": doublet(-3 * x_q) & singlet(-3 * x_q),
         "vector": vector,
         "chiral": ~vector,
         "class1": class1,
@@ -244,6 +257,8 @@ def count(flags: dict) -> dict:
         "muoquark": n(muoquark),
         "muoquark_14a": n(flags["pass_14a"]),
         "muoquark_14b": n(flags["pass_14b"]),
+        "muoquark_14a_strict": n(flags["pass_14a_strict"]),
+        "muoquark_14b_strict": n(flags["pass_14b_strict"]),
         "vector_14a": n(flags["vector"] & flags["pass_14a"]),
         "vector_14b": n(flags["vector"] & flags["pass_14b"]),
         "class1_14a": n(flags["class1"] & flags["pass_14a"]),
@@ -253,9 +268,12 @@ def count(flags: dict) -> dict:
         "class3": n(flags["class3"]),
         "chiral": n(flags["chiral"]),
         "chiral_reflection": n(flags["chiral_reflection"]),
-        "third_family": int(n_third.sum()),
-        "third_family_vector": int(n_third[flags["vector"]].sum()),
-        "third_family_chiral": int(n_third[flags["chiral"]].sum()),
+        "third_family": int(np.count_nonzero(flags["third_family"])),
+        "third_family_vector": int(np.count_nonzero(flags["third_family"] & flags["vector"])),
+        "third_family_chiral": int(np.count_nonzero(flags["third_family"] & flags["chiral"])),
+        "third_family_pairs": int(n_third.sum()),
+        "third_family_pairs_vector": int(n_third[flags["vector"]].sum()),
+        "third_family_pairs_chiral": int(n_third[flags["chiral"]].sum()),
     }
     return counts
 

@@ -11,7 +11,9 @@ The observables come in topic groups (one module each); :data:`GROUPS` lists the
 from __future__ import annotations
 
 from flavorscan.kernels import neutrino
-from flavorscan.kernels.leptoquark import bctaunu, bounds, bsll, conversion, dipoles, neutral, zdecay
+from flavorscan.kernels.leptoquark import (
+    bctaunu, bounds, bsll, conversion, dipoles, firstgen, lfv, lhc, mixing, neutral, zdecay,
+)
 
 GROUPS = (
     (neutrino.OBSERVABLES, neutrino.neutrino_observables),
@@ -21,7 +23,11 @@ GROUPS = (
     (bsll.OBSERVABLES, bsll.bsll_observables),
     (bctaunu.OBSERVABLES, bctaunu.bctaunu_observables),
     (neutral.OBSERVABLES, neutral.neutral_observables),
+    (mixing.OBSERVABLES, mixing.mixing_observables),
+    (firstgen.OBSERVABLES, firstgen.firstgen_observables),
+    (lfv.OBSERVABLES, lfv.lfv_observables),
     (bounds.OBSERVABLES, bounds.bound_observables),
+    (lhc.OBSERVABLES, lhc.lhc_observables),
 )
 """(observable records, function(params, inputs) -> {name: value}) per topic."""
 

@@ -25,7 +25,13 @@ LHC single couplings (limits tabulated at 1 and 1.5 TeV, resp. 1.2 and 1.5 TeV f
     bound_lhc_fhat_se, bound_lhc_fhat_be, bound_lhc_fhat_btau   |f-hat^R_se|, |f-hat^R_be|, |f-hat^R_btau|
     bound_lhc_fl_ctau, bound_lhc_fl_ue, bound_lhc_fl_umu        |f^L_ctau|, |f^L_ue|, |f^L_umu|
     bound_lhc_yr_ctau                                           |y^R_ctau|
-Pair-production mass floors: bound_mass_r2 = M_R2, bound_mass_s1 = M_S1 [GeV].
+LHC Drell-Yan tails with first-generation (valence) quarks, per leptoquark and lepton (the couplings of both quark
+chiralities added in quadrature, since the published limits are per single coupling):
+    bound_lhc_r2_ue, bound_lhc_r2_umu, bound_lhc_r2_utau   sqrt(|f^L_ul|^2 + |f^R_ul|^2)   (R^{5/3}, u quark)
+    bound_lhc_r2_de, bound_lhc_r2_dmu, bound_lhc_r2_dtau   |f-hat^R_dl|                    (R^{2/3}, d quark)
+    bound_lhc_s1_ue, bound_lhc_s1_umu, bound_lhc_s1_utau   sqrt(|y^L_ul|^2 + |y^R_ul|^2)   (S1, u quark)
+Pair-production mass floors: bound_mass_r2 = M_R2, bound_mass_s1 = M_S1 [GeV] (the channel-by-channel limits with
+each point's branching ratios are in kernels/leptoquark/lhc.py).
 
 Notes. The letter's table is written for real couplings; for complex couplings the conjugate is placed on
 the s-quark coupling, the combination that enters the s -> d (b -> s) amplitude, so Re[y-hat_de y-hat_se]
@@ -70,6 +76,11 @@ OBSERVABLES = (
     Observable("bound_lhc_fl_ue", "", "|f^L_ue| (LHC dilepton tails)"),
     Observable("bound_lhc_fl_umu", "", "|f^L_umu| (LHC dilepton tails)"),
     Observable("bound_lhc_yr_ctau", "", "|y^R_ctau| (LHC ditau tails)"),
+    *(Observable(f"bound_lhc_r2_u{l}", "", f"sqrt(|f^L_u{l}|^2 + |f^R_u{l}|^2) (LHC Drell-Yan tails, valence u)")
+      for l in _NU),
+    *(Observable(f"bound_lhc_r2_d{l}", "", f"|fhat^R_d{l}| (LHC Drell-Yan tails, valence d)") for l in _NU),
+    *(Observable(f"bound_lhc_s1_u{l}", "", f"sqrt(|y^L_u{l}|^2 + |y^R_u{l}|^2) (LHC Drell-Yan tails, valence u)")
+      for l in _NU),
     Observable("bound_mass_r2", "GeV", "M_R2 (pair-production floor)"),
     Observable("bound_mass_s1", "GeV", "M_S1 (pair-production floor)"),
 )
@@ -103,6 +114,9 @@ def bound_observables(params, inputs):
         "bound_lhc_fl_ue": safe_norm(f_l[_U, _E]),
         "bound_lhc_fl_umu": safe_norm(f_l[_U, _MU]),
         "bound_lhc_yr_ctau": safe_norm(y_r[_C, _TAU]),
+        **{f"bound_lhc_r2_u{l}": safe_norm(jnp.stack([f_l[_U, j], params["fR"][_U, j]])) for l, j in _NU.items()},
+        **{f"bound_lhc_r2_d{l}": safe_norm(f[_D, j]) for l, j in _NU.items()},
+        **{f"bound_lhc_s1_u{l}": safe_norm(jnp.stack([params["yL"][_U, j], y_r[_U, j]])) for l, j in _NU.items()},
         "bound_mass_r2": params["M_R2"],
         "bound_mass_s1": params["M_S1"],
     }

@@ -208,10 +208,11 @@ def z_coupling_shift(weights, m_q, mass, charge_coupled, charge_other, g_lepton,
     h0, h1 = _threshold_functions((m_q / m_z) ** 2)
     zero = (a_o - a_c) * x * g_s
     full = zero + sigma * (taylor + (a_c - a_o) * h0 + a_c * h1)
+    quark_axis = full.ndim - 1
     extra = weights.ndim - full.ndim
     full, zero = (v.reshape(v.shape + (1,) * extra) for v in (full, zero))
     pre = N_C / (16.0 * jnp.pi**2)
-    return pre * jnp.sum(weights * full, axis=full.ndim - 1), pre * jnp.sum(weights * zero, axis=zero.ndim - 1)
+    return pre * jnp.sum(weights * full, axis=quark_axis), pre * jnp.sum(weights * zero, axis=quark_axis)
 
 
 def loop_masses(params, inputs):

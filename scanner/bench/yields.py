@@ -168,13 +168,19 @@ def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = No
     }
 
 
-def builtin_card(reference: str) -> dict:
-    """The resolved built-in card ``package/name.toml`` (a file in that package's cards/ folder)."""
+def builtin_raw(reference: str) -> dict:
+    """The parsed (not yet resolved) built-in card ``package/name.toml`` (a file in that package's cards/)."""
     from flavorscan.scanner.cardkeys import parse_toml
-    from flavorscan.scanner.config import resolve_card
 
     package, _, name = reference.rpartition("/")
-    return resolve_card(parse_toml((resources.files(package) / "cards" / name).read_bytes(), name), name)
+    return parse_toml((resources.files(package) / "cards" / name).read_bytes(), name)
+
+
+def builtin_card(reference: str) -> dict:
+    """The resolved built-in card ``package/name.toml``."""
+    from flavorscan.scanner.config import resolve_card
+
+    return resolve_card(builtin_raw(reference), reference.rpartition("/")[2])
 
 
 def bench_yield(options, model: str, default_card: str) -> dict:

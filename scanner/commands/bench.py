@@ -37,7 +37,8 @@ def register(subparsers):
     parser.add_argument("--breakdown", action="store_true",
                         help="throughput benchmarks: time each pipeline stage on one chunk instead (profiling aid)")
     parser.add_argument("--card", default=None, help="a benchmark that takes a card (lq-yield): a run card with a [scan]")
-    parser.add_argument("--seconds-budget", type=float, default=None, help="lq-yield: cap on each phase [s]")
+    parser.add_argument("--seconds-budget", type=float, default=None,
+                        help="lq-yield: cap on each phase [s]; lq-discover: seconds per measurement set (default 60)")
     parser.set_defaults(handler=run)
 
 

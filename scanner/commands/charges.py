@@ -16,7 +16,8 @@ def register(subparsers) -> None:
         description="Enumerate and classify the anomaly-free quark-universal U(1)_X charge sets (GSSTZ 2107.07518).",
     )
     parser.add_argument("--max-charge", default="10", metavar="N", help="largest |charge| (integer 1..20, default 10)")
-    parser.add_argument("--json", action="store_true", help='print {"counts": {...}} as JSON')
+    parser.add_argument("--json", action="store_true",
+                        help='print {"counts": {...}} as JSON (GSSTZ\'s definitions; docs/physics/zprime.md §1.6)')
     parser.add_argument("-o", "--output", metavar="FILE", help="write the catalog: FILE.h5/.hdf5 (HDF5) or FILE.csv")
     parser.set_defaults(handler=run)
 
@@ -85,13 +86,16 @@ def _summary(catalog) -> str:
         f"Anomaly-free quark-universal U(1)_X charge sets, |X| <= {catalog.max_charge} (SM + 3 nu_R, X_H = 0)",
         f"  total {counts['total']} (the paper's count would be {counts['hypercharge_included_total']} if it also"
         " counted the hypercharge direction: a hypothesis)",
-        f"  muoquark (13) {counts['muoquark']}: (14a) {counts['muoquark_14a']}, (14b) {counts['muoquark_14b']}",
+        f"  muoquark (13) {counts['muoquark']}: (14a) {counts['muoquark_14a']}, (14b) {counts['muoquark_14b']}"
+        f" (GSSTZ: the chirality the leptoquark couples to; both chiralities: {counts['muoquark_14a_strict']},"
+        f" {counts['muoquark_14b_strict']})",
         f"  vector: (14a) {counts['vector_14a']}, (14b) {counts['vector_14b']}; class 1 (14a) {counts['class1_14a']},"
         f" (14b) {counts['class1_14b']}; class 2 {counts['class2']}; class 1 and 2 {counts['class1_and_class2']};"
         f" class 3 {counts['class3']}",
         f"  chiral {counts['chiral']} (reflection type {counts['chiral_reflection']})",
-        f"  third-family S3 muoquark choices {counts['third_family']} (vector {counts['third_family_vector']},"
-        f" chiral {counts['third_family_chiral']})",
+        f"  third-family S3 muoquark sets {counts['third_family']} (vector {counts['third_family_vector']},"
+        f" chiral {counts['third_family_chiral']}); (set, muon) pairs {counts['third_family_pairs']}"
+        f" (vector {counts['third_family_pairs_vector']}, chiral {counts['third_family_pairs_chiral']})",
     ]
     return "\n".join(lines)
 

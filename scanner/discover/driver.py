@@ -55,12 +55,12 @@ def run_discover(card: dict, out, *, shard=(0, 1), restart: bool = False, stop=N
     from flavorscan.scanner.families import families
     from flavorscan.scanner.provenance import provenance
 
+    start = time.perf_counter()  # seconds to the first viable point include compilation
     discovery = Discovery(card)
     settings = discovery.settings
     batches = planned_batches(discovery)
     info = dict(provenance(), seed=card["scan"]["seed"], measurements=card["measurements"],
                 likelihood_hash=card["likelihood"]["hash"], approximate_constraints=discovery.constraints.approximate)
-    start = time.perf_counter()
     summary = {"batches_evaluated": 0, "batches_skipped": 0, "evaluations": 0, "rows_kept": 0, "viable": 0,
                "seconds_to_first_viable": None, "evaluations_to_first_viable": None}
     with store.RunWriter(out, card, info, shard=shard, restart=restart, planned_chunks=batches,

@@ -120,6 +120,13 @@ GSSTZ_COUNTS = {
     "hypercharge_included_total": 276,
     "muoquark": 273,
 }
+ZPRIME_PUBLISHED_SM_TRIDENT_FE = {
+    # arXiv:2406.20067 (tau tridents at accelerator neutrino facilities): coherent nu_mu Fe -> nu_mu mu+ mu- Fe in the
+    # SM from a full 2 -> 4 calculation; data release of the paper (GitHub DiegoLopezGutierrez/tau_tridents, commit
+    # e9cec407, csv/cross_sections/vmu_to_vmu_mu+_mu-_xsec/coherent/iron/...coh_Fe_xsec.csv, fb); 160 GeV interpolated.
+    "source": "the full calculation of arXiv:2406.20067 (data release)",
+    "values_fb": {100.0: 0.396131, 160.0: 0.753419},
+}
 ZPRIME_BENCHMARK = {"g_X": 5e-4, "m_Zp": 0.01}
 """The L_mu - L_tau point of the example card in docs/interface.md (g_X = 5e-4, m_Z' = 10 MeV, epsilon = "loop")."""
 ZPRIME_ANCHOR = {"m_Zp": 0.4, "delta_a_mu": 128e-11, "ratio_limit": 0.82 + 1.96 * 0.28}

@@ -120,13 +120,18 @@ def brute_force_flags(row):
             q12, q3 = 0, 3 * x_q
             if all(x != pl[1] + q3 - q12 for x in pl) and pl[1] not in (-3 * q3, -2 * q3 - q12, -q3 - 2 * q12):
                 third.add(pl[1])
-    ok = lambda bound: any(x != bound for x, _ in assignments) and any(x != bound for _, x in assignments)  # noqa: E731
+    # (14): the leptoquark couples to the muon doublet (first entry) or to the singlet (second entry)
+    doublet = lambda bound: any(x != bound for x, _ in assignments)  # noqa: E731
+    singlet = lambda bound: any(x != bound for _, x in assignments)  # noqa: E731
     return {
         "assignments": assignments,
         "pass_13": bool(assignments),
-        "pass_14a": ok(3 * x_q),
-        "pass_14b": ok(-3 * x_q),
+        "pass_14a": doublet(3 * x_q) or singlet(3 * x_q),  # GSSTZ: the chirality the leptoquark couples to
+        "pass_14b": doublet(-3 * x_q) or singlet(-3 * x_q),
+        "pass_14a_strict": doublet(3 * x_q) and singlet(3 * x_q),  # both chiralities
+        "pass_14b_strict": doublet(-3 * x_q) and singlet(-3 * x_q),
         "n_third_family": len(third),
+        "third_family": bool(third),
         "class1": vector and sorted(nu) == sorted(lep),
         "class2": vector and -9 * x_q in lep and -9 * x_q in nu,
         "chiral_reflection": not vector and sorted(-6 * x_q - x for x in lep) == sorted(e),
@@ -159,7 +164,10 @@ def brute_force_counts(rows, flags):
     def n(keep):
         return sum(1 for f, v in zip(flags, vector) if f["pass_13"] and keep(f, v))
 
-    def third(keep):
+    def third_sets(keep):  # GSSTZ: charge sets with at least one passing muon choice
+        return sum(1 for f, v in zip(flags, vector) if keep(v) and f["n_third_family"] > 0)
+
+    def third_pairs(keep):
         return sum(f["n_third_family"] for f, v in zip(flags, vector) if keep(v))
 
     return {
@@ -168,6 +176,8 @@ def brute_force_counts(rows, flags):
         "muoquark": n(lambda f, v: True),
         "muoquark_14a": n(lambda f, v: f["pass_14a"]),
         "muoquark_14b": n(lambda f, v: f["pass_14b"]),
+        "muoquark_14a_strict": n(lambda f, v: f["pass_14a_strict"]),
+        "muoquark_14b_strict": n(lambda f, v: f["pass_14b_strict"]),
         "vector_14a": n(lambda f, v: v and f["pass_14a"]),
         "vector_14b": n(lambda f, v: v and f["pass_14b"]),
         "class1_14a": n(lambda f, v: f["class1"] and f["pass_14a"]),
@@ -177,9 +187,12 @@ def brute_force_counts(rows, flags):
         "class3": n(lambda f, v: v and not f["class1"] and not f["class2"]),
         "chiral": n(lambda f, v: not v),
         "chiral_reflection": n(lambda f, v: f["chiral_reflection"]),
-        "third_family": third(lambda v: True),
-        "third_family_vector": third(lambda v: v),
-        "third_family_chiral": third(lambda v: not v),
+        "third_family": third_sets(lambda v: True),
+        "third_family_vector": third_sets(lambda v: v),
+        "third_family_chiral": third_sets(lambda v: not v),
+        "third_family_pairs": third_pairs(lambda v: True),
+        "third_family_pairs_vector": third_pairs(lambda v: v),
+        "third_family_pairs_chiral": third_pairs(lambda v: not v),
     }
 
 
@@ -207,6 +220,10 @@ def test_counts_n10():
     # docs/physics/zprime.md §1: the paper's Table 1 lists the reflection-type chiral sets and three more separately
     assert counts["chiral"] - counts["chiral_reflection"] == 3
     assert counts["third_family"] == counts["third_family_vector"] + counts["third_family_chiral"]
+    assert counts["third_family_pairs"] == counts["third_family_pairs_vector"] + counts["third_family_pairs_chiral"]
+    # the two readings of (14) differ only for chiral sets (vector sets meet both with one assignment)
+    assert counts["muoquark_14a"] - counts["muoquark_14a_strict"] <= counts["chiral"]
+    assert counts["muoquark_14a"] >= counts["muoquark_14a_strict"] and counts["muoquark_14b"] >= counts["muoquark_14b_strict"]
 
 
 def test_catalog_order_and_benchmarks():

@@ -38,6 +38,16 @@ def _yield(options) -> dict:
     return bench_yield(options, model="lq", default_card=YIELD_CARD)
 
 
+DISCOVER_CARD = "flavorscan.scanner.models.lq/discover_wide.toml"
+"""The wide prior of ``flavorscan bench --model lq-discover`` (models/lq/cards/ in the package)."""
+
+
+def _discovery(options) -> dict:
+    from flavorscan.scanner.bench.discovery import bench_discovery
+
+    return bench_discovery(options, model="lq", default_card=DISCOVER_CARD)
+
+
 def _coupling_planes(data, out, **options):
     from flavorscan.scanner.models.lq.plots import coupling_planes
 
@@ -71,6 +81,9 @@ PRESETS = Presets(
     benchmarks=(
         Benchmark("lq-yield", "viable points per second: random sampling vs sampling + refinement, same card",
                   _yield, frozenset({"card", "seconds_budget"})),
+        Benchmark("lq-discover", "discovery from the wide prior: time to the first viable point, viable points and "
+                  "families per CPU-minute, for each measurement set", _discovery,
+                  frozenset({"card", "seconds_budget"})),
     ),
     profile_stages=_profile_stages(),
 )
