@@ -405,15 +405,34 @@ def test_model_errors_and_params():
             make_params(*args)
 
 
-ZPRIME_CONSTRAINTS = ("eps_nsi_ee_minus_mumu", "eps_nsi_tautau_minus_mumu", "borexino_ratio", "br_b_k_zp_inv")
+def _zprime_file(measurements):
+    import tomllib
+    from importlib import resources
+
+    path = resources.files("flavorscan.kernels") / "data" / "measurements" / measurements / "zprime.toml"
+    with path.open("rb") as handle:
+        return tomllib.load(handle)["constraint"]
 
 
 def test_measurement_files():
+    """Issue 15/16: every Z' entry has a structured source; approx entries say why; the default lists hold the
+    limits the issue names (bound_babar_4mu and delta_n_eff in both sets, bound_na64mu in current)."""
+    from flavorscan.scanner.likelihood import enabled_names, shipped_set
+    from flavorscan.scanner.models import get
+
     names = {o.name for o in OBSERVABLES}
+    spec = get("zprime")
     for measurements in constants.MEASUREMENT_SETS:
-        merged = constants.measurement_set(measurements)["constraint"]
-        mine = {k: merged[k] for k in ZPRIME_CONSTRAINTS}
-        for name, entry in mine.items():
-            assert entry["observable"] in names and entry["source"], name
+        for name, entry in _zprime_file(measurements).items():
+            assert entry["observable"] in names, name
+            source = entry["source"]
+            assert isinstance(source, dict) and source["text"] and source.get("arxiv"), name
+            assert bool(entry.get("approx")) == ("approx_reason" in entry), name
+        available = {n: e for n, e in shipped_set(measurements)["constraint"].items()
+                     if e["observable"] in names | {o.name for o in spec.parameters} and "zprime" in e.get("models", ("zprime",))}
+        default = enabled_names({"enabled": "default", "disabled": []}, available, spec)
+        assert {"bound_babar_4mu", "delta_n_eff", "trident_ratio", "delta_a_mu"} <= set(default), measurements
+        assert "delta_a_e" not in default
+        assert ("bound_na64mu" in default) == (measurements == "current")
         inputs = zprime_inputs(measurements)
         assert all(k in inputs for k in ("zp_Y_n", "zp_trident_log_moments", "zp_q2_ref", "zp_babar_4mu_m", "zp_neff_y"))
