@@ -39,6 +39,7 @@ def table(keys) -> list[str]:
 
 def render() -> str:
     from flavorscan.scanner.config import CONSTRAINT_KEYS, TOP_KEYS
+    from flavorscan.scanner.discover.settings import KEYS as DISCOVER_KEYS
     from flavorscan.scanner.refine.settings import KEYS as REFINE_KEYS
     from flavorscan.scanner.sampling import ENGINE_KEYS, PRIOR_KEYS
 
@@ -47,6 +48,9 @@ def render() -> str:
     lines += ["## [scan]: the engine keys (every model)", ""] + table(ENGINE_KEYS)
     lines += ["A *prior table* is `{ range = [lo, hi], prior = \"uniform\" | \"log\" }`:", ""] + table(PRIOR_KEYS)
     lines += ["## [refine] (flavorscan refine, fit)", ""] + table(REFINE_KEYS)
+    lines += ["## [discover] (flavorscan discover; docs/discovery.md)", "",
+              "Every key is optional: an empty [discover] table means these defaults. With [discover] the [scan] "
+              "table is the prior and may omit `n`.", ""] + table(DISCOVER_KEYS)
     for name in models.BUILTIN:  # the built-in models (an external one documents its own keys)
         spec = models.get(name)
         lines += [f"## Model `{name}`", "", spec.description + ".", ""]
