@@ -1,9 +1,10 @@
 """``flavorscan discover``: batches of the discovery search into a run directory (HDF5, the schema of ``run``).
 
 Batch ``b`` (an independent restart, :mod:`.search`) is written as chunk ``b`` of the run: its distinct viable
-points (every generation's, deduplicated by their parameters), and with ``keep = "viable+best"`` also the
-lowest-loss member of its last generation, flagged ``candidate``. point_id = b x (population x generations)
-+ generation x population + member. Shards take the batches b with b % N == I; a resumed run skips finished
+points (every evaluation's, deduplicated by their parameters), and with ``keep = "viable+best"`` also the
+lowest-loss member of its last evaluation, flagged ``candidate``. point_id = b x (population x R) + r x
+population + member, with r the evaluation's index in the batch and R the evaluations per batch
+(generations x sub-stages of ``record_every`` steps). Shards take the batches b with b % N == I; a resumed run skips finished
 batches, so an interrupted search loses nothing it had written and resumes to the same rows.
 
 Budget: ``evals`` (point evaluations; batches = ceil(evals / evaluations per batch)) makes the rows a
@@ -99,13 +100,13 @@ def search_batch(discovery: Discovery, seed: int, batch: int) -> tuple[dict, dic
     """(rows, statistics) of one batch: its distinct viable points and, with keep = "viable+best", the best
     member of its last generation flagged candidate."""
     settings = discovery.settings
-    population, generations = settings["population"], settings["generations"]
+    population, records = settings["population"], settings["generations"] * len(discovery.records())
     parameter_names = [o.name for o in discovery.spec.stored_parameters(discovery.card)]
     seen: set[bytes] = set()
     parts = []
     first = first_time = None
     last = None
-    for generation, columns, score, viable in discovery.run_batch(seed, batch):
+    for record, columns, score, viable in discovery.run_batch(seed, batch):
         members = np.flatnonzero(viable)
         if members.size:
             rows = discovery.rows(columns, members)
@@ -118,19 +119,19 @@ def search_batch(discovery: Discovery, seed: int, batch: int) -> tuple[dict, dic
                     fresh.append(k)
             if fresh:
                 chosen = {name: value[fresh] for name, value in rows.items()}
-                chosen["point_id"] = member_ids(batch, generation, members[fresh], population, generations)
+                chosen["point_id"] = member_ids(batch, record, members[fresh], population, records)
                 parts.append(chosen)
                 if first is None:
-                    first = (generation + 1) * population * (settings["steps"] + 1)
+                    first = (record + 1) * discovery.evaluations_per_batch() // records
                     first_time = time.perf_counter()
-        last = (generation, columns, score, viable)
+        last = (record, columns, score, viable)
     if settings["keep"] == "viable+best" and last is not None:
-        generation, columns, score, viable = last
+        record, columns, score, viable = last
         candidates = np.flatnonzero(~viable & np.isfinite(score))
         if candidates.size:
             best = candidates[np.argmin(score[candidates])]
             row = discovery.rows(columns, np.array([best]))
-            row["point_id"] = member_ids(batch, generation, np.array([best]), population, generations)
+            row["point_id"] = member_ids(batch, record, np.array([best]), population, records)
             row["candidate"] = np.ones(1, dtype=bool)
             parts.append(row)
     rows = _concatenate(parts) or {name: np.empty(0, dtype) for name, dtype in discovery.column_dtypes.items()}
@@ -139,7 +140,7 @@ def search_batch(discovery: Discovery, seed: int, batch: int) -> tuple[dict, dic
     if settings["keep"] == "viable+best":
         rows.setdefault("candidate", np.zeros(len(rows["point_id"]), dtype=bool))
     viable_count = sum(len(p["point_id"]) for p in parts if "candidate" not in p)
-    return rows, {"viable": viable_count, "evaluated_points": population * generations,
+    return rows, {"viable": viable_count, "evaluated_points": population * records,
                   "first_viable_evaluations": first, "first_viable_time": first_time}
 
 

@@ -3,9 +3,10 @@
 One *batch* is an independent restart: a population of ``population`` members drawn from the card's prior
 (the model's :class:`~flavorscan.scanner.models.spec.Encoding`), then ``generations`` stages. In each stage
 every member takes ``steps`` optimizer steps (optax, the whole population one jitted, vmapped computation) on
-the discovery loss; then the population is evaluated exactly (the point function of ``flavorscan run``:
-pass flags, viability), the viable members are recorded, the lowest-loss ``keep_fraction`` survive and the
-rest of the next population are their mutated children (noise plus discrete moves). Batch ``b`` draws
+the discovery loss; every ``record_every`` steps and at the end the population is evaluated exactly (the point
+function of ``flavorscan run``: pass flags, viability) and its viable members are recorded; at the end of the
+stage the lowest-loss ``keep_fraction`` survive and the rest of the next population are their mutated
+children (noise plus discrete moves). Batch ``b`` draws
 everything from ``fold_in(PRNGKey(seed), b)``: its rows depend only on (seed, b).
 
 The discovery loss (per point, traced) is built from the card's constraints:
@@ -89,22 +90,27 @@ class Discovery:
 
         gradient = jax.vmap(jax.grad(loss, has_aux=True), in_axes=(0, 0, None))
 
-        def stage(population, start_weight, end_weight, steps):
+        def init_state(population):
+            return optimizer.init({k: population[k] for k in continuous})
+
+        def stage(population, state, start_weight, end_weight, offset, count, total):
+            """``count`` optimizer steps from step ``offset`` of a generation of ``total`` steps (the oscillation
+            weight ramps from start_weight to end_weight over the generation)."""
             variables = {k: population[k] for k in continuous}
             fixed = {k: v for k, v in population.items() if k not in continuous}
-            state = optimizer.init(variables)
 
             def body(i, carry):
                 variables, state = carry
-                weight = start_weight + (end_weight - start_weight) * jnp.minimum(1.0, i / jnp.maximum(1, steps))
+                progress = (offset + i) / max(1, total)
+                weight = start_weight + (end_weight - start_weight) * jnp.minimum(1.0, progress)
                 grads, _ = gradient(variables, fixed, weight)
                 grads = jax.tree.map(lambda g: jnp.where(jnp.isfinite(g), g, 0.0), grads)
                 updates, state = optimizer.update(grads, state, variables)
                 variables = self.encoding.clip(jax.tree.map(lambda a, b: a + b, variables, updates))
                 return variables, state
 
-            variables, _ = jax.lax.fori_loop(0, steps, body, (variables, state))
-            return dict(fixed, **variables)
+            variables, state = jax.lax.fori_loop(0, count, body, (variables, state))
+            return dict(fixed, **variables), state
 
         def evaluate(population, oscillation_weight):
             def one(member):
@@ -115,7 +121,8 @@ class Discovery:
 
             return jax.vmap(one)(population)
 
-        self._stage = jax.jit(stage, static_argnums=(3,))
+        self._init_state = jax.jit(init_state)
+        self._stage = jax.jit(stage, static_argnums=(5, 6))
         self._evaluate = jax.jit(evaluate)
         # the rows of chosen members only go to the host (a population can be 1e6 points on a GPU)
         self._gather = jax.jit(lambda columns, index: jax.tree.map(lambda c: c[index], columns))
@@ -165,9 +172,15 @@ class Discovery:
 
     # -- one batch ---------------------------------------------------------------------------------------
 
+    def records(self) -> list[int]:
+        """The step counts of one generation's sub-stages: the population is evaluated (and its viable members
+        recorded) after each, every ``record_every`` steps and at the end."""
+        steps, every = self.settings["steps"], self.settings["record_every"]
+        return [min(every, steps - start) for start in range(0, steps, every)] or [0]
+
     def evaluations_per_batch(self) -> int:
         s = self.settings
-        return s["population"] * s["generations"] * (s["steps"] + 1)
+        return s["population"] * s["generations"] * (s["steps"] + len(self.records()))
 
     def oscillation_weights(self, generation: int) -> tuple[float, float]:
         """(start, end) weight of the oscillation terms in a generation: 0 before ``oscillation_from``, ramped
@@ -189,8 +202,9 @@ class Discovery:
         return {name: np.asarray(value)[: len(index)] for name, value in gathered.items()}
 
     def run_batch(self, seed: int, batch: int) -> Iterator[tuple[int, object, np.ndarray, np.ndarray]]:
-        """Generations of one batch: yields (generation, the population's columns on the device, score,
-        viable); :meth:`rows` fetches the rows of chosen members. Everything is a function of (seed, batch)."""
+        """The evaluations of one batch: yields (record, the population's columns on the device, score,
+        viable) after every sub-stage of every generation (record = generation x records per generation +
+        sub-stage); :meth:`rows` fetches the rows of chosen members. Everything is a function of (seed, batch)."""
         import jax
 
         s = self.settings
@@ -200,15 +214,22 @@ class Discovery:
         project = self.encoding.project if s["manifold"] else None
         if s["manifold"] and project is None:
             raise UserError(f"discover.manifold: model {self.spec.name!r} has no manifold projection")
+        records = self.records()
         for generation in range(s["generations"]):
             start, end = self.oscillation_weights(generation)
-            population = jax.device_get(self._stage(population, start, end, s["steps"]))
-            if project is not None and generation >= s["oscillation_from"]:
-                population = project(rng, population)
-            columns, score = self._evaluate(population, end)
-            score, viable = jax.device_get((score, columns["viable"]))
-            score, viable = np.asarray(score), np.asarray(viable).astype(bool)
-            yield generation, columns, score, viable
+            state = self._init_state(population)
+            offset = 0
+            for sub, count in enumerate(records):
+                population, state = self._stage(population, state, start, end, offset, count, s["steps"])
+                population = jax.device_get(population)
+                offset += count
+                if project is not None and generation >= s["oscillation_from"] and sub == len(records) - 1:
+                    population = project(rng, population)
+                weight = start + (end - start) * min(1.0, offset / max(1, s["steps"]))
+                columns, score = self._evaluate(population, weight)
+                score, viable = jax.device_get((score, columns["viable"]))
+                score, viable = np.asarray(score), np.asarray(viable).astype(bool)
+                yield generation * len(records) + sub, columns, score, viable
             if generation + 1 < s["generations"]:
                 order = np.argsort(score, kind="stable")[:keep]
                 parents = rng.choice(order, s["population"] - keep)
@@ -217,9 +238,9 @@ class Discovery:
                 population = {k: np.concatenate([survivors[k], children[k]]) for k in population}
 
 
-def member_ids(batch: int, generation: int, member: np.ndarray, population: int, generations: int) -> np.ndarray:
-    """point_id of members: batch x (population x generations) + generation x population + member."""
-    return batch * population * generations + generation * population + np.asarray(member, dtype=np.int64)
+def member_ids(batch: int, record: int, member: np.ndarray, population: int, records: int) -> np.ndarray:
+    """point_id of members: batch x (population x records per batch) + record x population + member."""
+    return batch * population * records + record * population + np.asarray(member, dtype=np.int64)
 
 
 def now() -> float:

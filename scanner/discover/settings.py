@@ -17,6 +17,9 @@ KEYS = (
     CardKey("population", "int", 1024, "members evolved together in one batch (one restart)"),
     CardKey("generations", "int", 24, "optimizer stages per batch; survivors are resampled between them"),
     CardKey("steps", "int", 150, "optimizer steps per generation"),
+    CardKey("record_every", "int", 25,
+            "the population is evaluated exactly, and its viable members recorded, every this many steps and at "
+            "the end of each generation"),
     CardKey("optimizer", "string", "adam", "optax optimizer of the continuous variables: " + ", ".join(OPTIMIZERS[:-1])),
     CardKey("learning_rate", "float", 0.1, "its learning rate (on log-magnitudes, phases and log-masses)"),
     CardKey("oscillation_from", "int", 8,
@@ -51,6 +54,7 @@ def resolve_discover(section: dict) -> dict:
     reject_unknown(section, KEYS, "discover.")
     out = dict(DEFAULTS)
     ints = {"population": (2, MAX_POPULATION), "generations": (1, 10_000), "steps": (0, 1_000_000),
+            "record_every": (1, 1_000_000),
             "oscillation_from": (0, 10_000), "evals": (1, MAX_EVALS)}
     for key, (lo, hi) in ints.items():
         if key in section:
