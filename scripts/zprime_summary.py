@@ -4,6 +4,7 @@
     python3 scripts/zprime_summary.py DIR [DIR ...] [--json] [--all]
     python3 scripts/zprime_summary.py --card runs/zprime_lmutau.toml --out WORK [--sets paper2022 current] [--json] [--all]
     python3 scripts/zprime_summary.py DIR --by-category      # models grouped (catalog scans)
+    python3 scripts/zprime_summary.py DIR --breakdown        # what cuts the Δa_μ band, per m_Z' bin
 
 The first form reads finished runs (``flavorscan run``); the second runs the card once per measurement set
 (the card's ``measurements`` replaced; output in WORK/<set>, resumed if already there) and summarises each.
@@ -75,6 +76,40 @@ def run_card(card_path, out: Path, sets) -> list[Path]:
     return directories
 
 
+BREAKDOWN_EDGES = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 10.0)
+
+
+def breakdown(directory, edges=BREAKDOWN_EDGES) -> dict:
+    """Rows passing delta_a_mu per m_Zp bin, the viable ones and, per other enabled constraint, how many of them
+    fail it (a row can fail several)."""
+    import numpy as np
+
+    import flavorscan.scanner.store as store
+
+    card = store.info(directory)["card"]
+    names = [c["name"] for c in card["likelihood"]["constraints"] if c["name"] != G2_CONSTRAINT]
+    cols = store.load(directory, ["m_Zp", "viable", f"pass_{G2_CONSTRAINT}", *[f"pass_{n}" for n in names]])
+    band = cols[f"pass_{G2_CONSTRAINT}"].astype(bool)
+    rows = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = band & (cols["m_Zp"] >= lo) & (cols["m_Zp"] < hi)
+        rows.append({"m_lo": lo, "m_hi": hi, "band": int(sel.sum()), "viable": int((sel & cols["viable"].astype(bool)).sum()),
+                     "fail": {n: int((sel & ~cols[f"pass_{n}"].astype(bool)).sum()) for n in names}})
+    return {"run": str(directory), "measurements": card["measurements"], "constraints": names, "bins": rows}
+
+
+def format_breakdown(result: dict) -> str:
+    names = [n for n in result["constraints"] if any(b["fail"][n] for b in result["bins"])]
+    lines = [f"run {result['run']}  (measurements {result['measurements']}): rows passing Δa_μ, by m_Z′, and how many "
+             "of them fail each constraint (constraints that fail none are omitted)",
+             "| m_Z′ [GeV] | Δa_μ passes | viable | " + " | ".join(f"fail {n}" for n in names) + " |",
+             "|---|---:|---:|" + "---:|" * len(names)]
+    for b in result["bins"]:
+        lines.append(f"| {b['m_lo']:g} – {b['m_hi']:g} | {b['band']} | {b['viable']} | "
+                     + " | ".join(str(b["fail"][n]) for n in names) + " |")
+    return "\n".join(lines)
+
+
 def _fmt(x) -> str:
     return "—" if x is None else f"{x:.3g}"
 
@@ -143,6 +178,8 @@ def main(argv=None) -> int:
     parser.add_argument("--all", action="store_true", help="text output: list every model, not only those with viable rows")
     parser.add_argument("--by-category", action="store_true",
                         help="text output: group models by quark/electron charges and muon chirality")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="text output: per m_Z' bin, the rows passing delta_a_mu and which constraints cut them")
     args = parser.parse_args(argv)
     try:
         runs = [Path(r) for r in args.runs]
@@ -158,6 +195,11 @@ def main(argv=None) -> int:
         return 2
     if args.json:
         print(json.dumps(results, indent=1))
+        return 0
+    if args.breakdown:
+        for r in results:
+            print(format_breakdown(breakdown(r["run"])))
+            print()
         return 0
     import flavorscan.scanner.store as store
 

@@ -44,14 +44,15 @@ def reference_branching(m_zp, inputs):
     return mumu / total, nunu / total
 
 
-def curve(m, xs, ys):
-    """(limit, inside): the tabulated y(m), log-log interpolated, and whether m lies inside the curve's range.
-    An empty table means no limit anywhere (static: decided at trace time)."""
+def curve(m, xs, ys, flat_below=False):
+    """(limit, inside): the tabulated y(m), log-log interpolated, and whether m lies inside the curve's range
+    (``flat_below``: below the first mass the first value holds, as for the two-body B → K bounds, which are flat
+    towards m → 0). An empty table means no limit anywhere (static: decided at trace time)."""
     if xs.shape[0] == 0:
         return jnp.ones_like(m), jnp.zeros_like(m, dtype=bool)
     log_m = jnp.log(m)
     value = jnp.exp(jnp.interp(log_m, jnp.log(xs), jnp.log(ys)))
-    inside = (m >= xs[0]) & (m <= xs[-1])
+    inside = ((m >= xs[0]) | flat_below) & (m <= xs[-1])
     return value, inside
 
 
@@ -67,8 +68,8 @@ def coupling_ratio(g_v_mu, g_a_mu, branching, reference, m_zp, inputs, prefix):
 
 
 def branching_ratio_bound(br, m_zp, inputs, prefix):
-    """br / BR_limit(m) for a mass-binned branching-ratio curve (0 outside the curve)."""
-    limit, inside = curve(m_zp, inputs[f"{prefix}_m"], inputs[f"{prefix}_y"])
+    """br / BR_limit(m) for a mass-binned branching-ratio curve (flat below its first mass, 0 above its last)."""
+    limit, inside = curve(m_zp, inputs[f"{prefix}_m"], inputs[f"{prefix}_y"], flat_below=True)
     return jnp.where(inside, br / limit, 0.0)
 
 

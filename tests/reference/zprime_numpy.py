@@ -99,11 +99,14 @@ def trident(c, m, inputs, weights):
     return float(ratio(weights, c["gnu"][1] * c["gv"][1] * v2, c["gnu"][1] * c["ga"][1] * v2, m, float(inputs["s_W2"])))
 
 
-def _loglog(m, xs, ys):
-    """(value, inside) of a curve interpolated linearly in (log m, log y); no limit outside or if empty."""
+def _loglog(m, xs, ys, flat_below=False):
+    """(value, inside) of a curve interpolated linearly in (log m, log y); no limit outside or if empty
+    (``flat_below``: the first value below the first mass)."""
     xs, ys = np.asarray(xs, float), np.asarray(ys, float)
-    if xs.size == 0 or not xs[0] <= m <= xs[-1]:
+    if xs.size == 0 or m > xs[-1] or (m < xs[0] and not flat_below):
         return math.inf, False
+    if m < xs[0]:
+        return float(ys[0]), True
     return float(np.exp(np.interp(math.log(m), np.log(xs), np.log(ys)))), True
 
 
@@ -124,7 +127,7 @@ def bounds(c, w, br, br_b_k_inv, m, inputs):
         limit, inside = _loglog(m, inputs[f"{prefix}_m"], inputs[f"{prefix}_y"])
         out[name] = math.sqrt(prod * br[channel] / ref[channel]) / limit if inside and ref[channel] > 0 else 0.0
     for name, prefix in (("bound_b_k_inv_belle2", "zp_bk_belle2"), ("bound_b_k_inv_babar", "zp_bk_babar")):
-        limit, inside = _loglog(m, inputs[f"{prefix}_m"], inputs[f"{prefix}_y"])
+        limit, inside = _loglog(m, inputs[f"{prefix}_m"], inputs[f"{prefix}_y"], flat_below=True)
         out[name] = br_b_k_inv / limit if inside else 0.0
     xs, ys = np.asarray(inputs["zp_neff_m"]), np.asarray(inputs["zp_neff_y"])
     table = ys[0] if m < xs[0] else (0.0 if m > xs[-1] else float(np.interp(math.log(m), np.log(xs), ys)))

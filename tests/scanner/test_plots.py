@@ -260,8 +260,9 @@ def test_zprime_regions_follow_the_rows(zp_run):
     ix = bin_index(data.get("m_Zp"), ex)
     iy = bin_index(data.get("g_X"), ey)
     assert len(set(zip(ix.tolist(), iy.tolist()))) == data.rows  # one row per bin
-    assert set(reg["excluded"]) == {"trident_ratio", "borexino_ratio"}
-    assert set(reg["not_excluding"]) == {"eps_nsi_ee_minus_mumu", "eps_nsi_tautau_minus_mumu", "br_b_k_zp_inv"}
+    assert set(reg["excluded"]) == {"trident_ratio", "borexino_ratio", "bound_babar_4mu", "bound_belle2_inv",
+                                    "delta_n_eff"}
+    assert set(reg["not_excluding"]) == {"eps_nsi_ee_minus_mumu", "eps_nsi_tautau_minus_mumu", "bound_b_k_inv_babar"}
     for name, bins in reg["excluded"].items():
         np.testing.assert_array_equal(bins[ix, iy], ~np.asarray(data.get(f"pass_{name}"), bool))
     np.testing.assert_array_equal(reg["band"][ix, iy], np.asarray(data.get("pass_delta_a_mu"), bool))
@@ -491,7 +492,7 @@ def test_report_markdown_zprime(zp_run, tmp_path, capsys):
     figs = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
     assert "zprime.png" in figs and "corner.png" in figs and "profiles.png" in figs
     assert all((out / f).is_file() for f in figs)
-    assert "| trident_ratio | χ² |" in md and "| br_b_k_zp_inv | limit |" in md
+    assert "| trident_ratio | χ² |" in md and "| bound_b_k_inv_babar | limit |" in md
     assert_png(out / "zprime.png")
 
 

@@ -33,7 +33,7 @@ name). docs/zprime-scans.md lists the default set."""
 
 SPEC = ModelSpec(
     name="zprime",
-    description="light Z' of an anomaly-free U(1)_X: g-2, trident, NSI, Borexino, B -> K Z' (Greljo et al. 2021)",
+    description="light Z' of an anomaly-free U(1)_X: g-2, trident, BaBar/Belle II/NA64mu, Delta N_eff, NSI, Borexino, B -> K Z' (Greljo et al. 2021)",
     parameters=evaluation.PARAMETERS,
     stored_parameters=lambda resolved_card: evaluation.PARAMETERS,
     observables=OBSERVABLES,

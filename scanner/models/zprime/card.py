@@ -116,7 +116,7 @@ def _charges_from_table(spec: Mapping) -> Charges:
     c = Charges(q, *(np.asarray(spec[k], dtype=np.float64) for k in ("L", "E", "N")))
     with np.errstate(over="ignore", invalid="ignore"):
         sums = anomaly_sums(c)
-        scale = max(1.0, max(float(np.max(np.abs(x))) for x in c)) ** 3
+        scale = np.float64(max(1.0, max(float(np.max(np.abs(x))) for x in c))) ** 3  # inf, not OverflowError
     if not (np.all(np.isfinite(sums)) and np.isfinite(scale)):
         raise ValueError("charges: too large (the anomaly sums overflow)")
     if np.any(np.abs(sums) > 1e-9 * scale):
