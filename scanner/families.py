@@ -111,5 +111,7 @@ def run_families(directory, summary: dict) -> list[dict] | None:
         return None
     if not spec.texture_columns or not summary.get("viable_rows"):
         return None
+    if any(name not in summary["columns"] for name in spec.texture_columns):
+        return None  # not a run of this version's texture layout
     names = [n for n in (*spec.texture_columns, "viable", "chi2_total", "point_id") if n in summary["columns"]]
     return families(card, store.load(directory, names))

@@ -16,9 +16,9 @@ from pathlib import Path
 from flavorscan.scanner.errors import UserError
 
 
-def read_regular_file(path, max_bytes: int, what: str = "file", follow_symlinks: bool = True) -> bytes:
-    """The bytes of a regular file of at most ``max_bytes``; anything else is a one-line UserError."""
-    path = Path(path)
+def _open_regular(path: Path, what: str, follow_symlinks: bool) -> tuple[int, os.stat_result]:
+    """(descriptor, fstat) of ``path`` opened read-only with O_NONBLOCK (and O_NOFOLLOW unless
+    ``follow_symlinks``), if it is a regular file; anything else is a one-line UserError."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     if not follow_symlinks:
         flags |= getattr(os, "O_NOFOLLOW", 0)
@@ -38,6 +38,26 @@ def read_regular_file(path, max_bytes: int, what: str = "file", follow_symlinks:
             raise UserError(f"{path}: is a directory, expected a {what}")
         if not stat.S_ISREG(info.st_mode):
             raise UserError(f"{path}: not a regular file (a {what} must be one)")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info
+
+
+def regular_file_stat(path, what: str = "file", follow_symlinks: bool = True) -> os.stat_result:
+    """The fstat of ``path`` if it is a regular file (checked on a descriptor opened with O_NONBLOCK, so a
+    FIFO does not block; a symbolic link is refused unless ``follow_symlinks``), else a one-line UserError.
+    For files another library opens by name afterwards (HDF5): compare st_dev and st_ino after its open."""
+    fd, info = _open_regular(Path(path), what, follow_symlinks)
+    os.close(fd)
+    return info
+
+
+def read_regular_file(path, max_bytes: int, what: str = "file", follow_symlinks: bool = True) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; anything else is a one-line UserError."""
+    path = Path(path)
+    fd, info = _open_regular(path, what, follow_symlinks)
+    try:
         if info.st_size > max_bytes:
             raise UserError(f"{path}: {info.st_size} bytes, more than the {max_bytes} a {what} may have")
         chunks, total = [], 0

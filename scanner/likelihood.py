@@ -281,7 +281,7 @@ def enabled_names(settings: Mapping, candidates: Mapping[str, dict], spec) -> li
 def check_names(names: Iterable[str], candidates: Mapping, spec, set_name: str) -> None:
     for name in names:
         if name not in candidates:
-            raise UserError(f"constraints: {name!r} is not a {spec.name} constraint of measurement set "
+            raise UserError(f"constraints: {echo(name)} is not a {spec.name} constraint of measurement set "
                             f"{set_name!r}{did_you_mean(name, candidates)} (flavorscan constraints --set "
                             f"{set_name} --model {spec.name} lists them)")
 

@@ -16,7 +16,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from flavorscan.scanner.cardkeys import CardKey, choice, integer, pair, reject_unknown, required, table
+from flavorscan.scanner.cardkeys import CardKey, choice, echo, integer, pair, reject_unknown, required, table
 from flavorscan.scanner.errors import UserError
 
 KEEP_CHOICES = ("viable", "all")
@@ -31,7 +31,7 @@ MAX_POINTS = 1 << 53
 def check_scan_size(n: int, chunk_size: int, where: str) -> None:
     """n points in chunks of chunk_size must have distinct chunk keys and exact point ids."""
     if n > MAX_POINTS:
-        raise UserError(f"{where}: at most 2^53 points, got {n}")
+        raise UserError(f"{where}: at most 2^53 points, got {echo(n)}")
     if -(-n // chunk_size) > MAX_CHUNKS:
         raise UserError(f"{where}: n / chunk_size is more than 2^32 chunks (chunk keys would repeat); raise chunk_size")
 

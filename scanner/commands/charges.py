@@ -113,6 +113,9 @@ def run(args) -> int:
             writer = _write_csv
         else:
             raise UserError(f"-o {args.output}: output file must end in {', '.join(OUTPUT_SUFFIXES)}")
+        from flavorscan.scanner.files import check_output_path
+
+        check_output_path(args.output, "catalog file")
     catalog = build_catalog(max_charge)
     if writer is not None:
         try:

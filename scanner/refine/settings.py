@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 
-from flavorscan.scanner.cardkeys import CardKey, choice, did_you_mean, integer, number, reject_unknown
+from flavorscan.scanner.cardkeys import CardKey, choice, did_you_mean, echo, integer, number, reject_unknown
 from flavorscan.scanner.errors import UserError
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adabelief", "lion", "nadam", "radam", "adamax", "amsgrad",
@@ -111,7 +111,7 @@ def resolve_free(value, free_names: frozenset):
         raise UserError('refine.free: expected "all" or a non-empty list of parameter names')
     for name in value:
         if name not in free_names:
-            raise UserError(f"refine.free: unknown parameter {name!r}{did_you_mean(name, free_names)}")
+            raise UserError(f"refine.free: unknown parameter {echo(name)}{did_you_mean(name, free_names)}")
     if len(set(value)) != len(value):
         raise UserError("refine.free: a parameter is listed twice")
     return list(value)

@@ -85,7 +85,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import errno
 import hashlib
 import json
 import os
@@ -269,33 +268,6 @@ def json_too_deep(obj, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def regular_file_size(path: Path, follow_symlinks: bool, what: str) -> tuple[int, int, int]:
-    """(size, st_dev, st_ino) of ``path`` if it is a regular file (a symbolic link is refused unless
-    ``follow_symlinks``), checked on a descriptor opened with O_NONBLOCK (a FIFO does not block); anything
-    else is a one-line :class:`UserError`."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    if not follow_symlinks:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise UserError(f"{path}: is a symbolic link (a {what} must be a regular file)") from None
-        if exc.errno == errno.EISDIR:
-            raise UserError(f"{path}: is a directory, expected a {what}") from None
-        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        info = os.fstat(fd)
-    finally:
-        os.close(fd)
-    if not stat.S_ISREG(info.st_mode):
-        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-        raise UserError(f"{path}: is {kind} (a {what} must be a regular file)")
-    return info.st_size, info.st_dev, info.st_ino
-
-
 def write_new_file(path: Path, data) -> None:
     """Create ``path`` (it must not exist; a symbolic link there is not followed) holding ``data``, written
     with os.write and fsync'ed: a full disk or any other failure is a plain OSError."""
@@ -441,16 +413,6 @@ def replacing(tmp: Path, final: Path):
         except OSError:
             pass
         raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    # a unique temporary name created like any file (mode 0666 & ~umask, as the segments): tempfile.mkstemp
-    # would make run.json 0600 and unreadable to collaborators sharing the run directory
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp"
-    with replacing(tmp, path):
-        with open(tmp, "x", encoding="utf-8") as handle:
-            handle.write(text)
-    fsync_path(path.parent, directory=True)
 
 
 def h5open(path, mode="r", **kwargs):

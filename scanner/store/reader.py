@@ -25,7 +25,7 @@ from typing import Iterable
 import numpy as np
 
 from flavorscan.scanner.errors import UserError
-from flavorscan.scanner.files import read_regular_file
+from flavorscan.scanner.files import read_regular_file, regular_file_stat
 from flavorscan.scanner.store.format import (
     ALLOWED_KINDS,
     FORMATS,
@@ -47,7 +47,6 @@ from flavorscan.scanner.store.format import (
     meta_int,
     meta_json,
     one_line,
-    regular_file_size,
     source_fingerprint,
 )
 
@@ -277,7 +276,8 @@ def read_meta(path: Path, *, in_directory: bool = False, allow_virtual: bool = T
     virtual file is accepted."""
     path = Path(path)
     what = "segment" if in_directory else "flavorscan file"
-    size, device, inode = regular_file_size(path, follow_symlinks=not in_directory, what=what)
+    opened = regular_file_stat(path, what, follow_symlinks=not in_directory)
+    size, device, inode = opened.st_size, opened.st_dev, opened.st_ino
     try:
         with h5open(path, "r") as f:
             try:

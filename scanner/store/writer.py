@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 import secrets
+import stat
 import time
 from pathlib import Path
 from typing import Mapping
@@ -161,10 +162,14 @@ class RunWriter:
 
     def _lock(self) -> None:
         path = self._lock_path(self.shard[0])
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
         except OSError as exc:
-            raise UserError(f"cannot write in {self.directory}: {one_line(exc)}") from None
+            raise UserError(f"cannot write in {self.directory}: {path.name}: {one_line(exc)}") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise UserError(f"{path}: not a regular file (the lock file of shard {self.shard[0]})")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

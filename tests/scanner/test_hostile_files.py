@@ -36,7 +36,7 @@ def _chunk(c: int) -> dict:
         "chunk": np.full(n, c, dtype=np.int64),
         "x": rng.normal(size=n),
         "pass_a": rng.random(n) < 0.5,
-        "viable": rng.random(n) < 0.5,
+        "viable": np.zeros(n, dtype=bool),  # (no viable rows: `info` then lists no coupling families)
     }
 
 
