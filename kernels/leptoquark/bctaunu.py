@@ -23,10 +23,14 @@ mu_b = 4.8 GeV for b -> c (RUNNING_MATRICES) and to 2 GeV for u -> d, s (LIGHT_R
 wilson's C_flavio(mu)/C(Lambda); flavio normalises the SM coefficient to eta_EW (1.00709 at 4.8 GeV, 1.01153 =
 sqrt(1.0232) for K and pi), so the kernel's coefficients are C_flavio/eta_EW: the tables are divided by the input
 eta_EW (eta_EW_light). C_VL has no QCD running, but SMEFT gauge and Yukawa running (and O_lq^(1) -> O_lq^(3) mixing)
-between Lambda and the weak scale change it by 4-11%; the ratio wilson C_VL(mu_b)/(eta_EW C_VL,tree) is tabulated in
-CVL_RUNNING for four classes, interpolated the same way: the part of y-hat^L_{j a} = -sum_k V_kj y^L_{k a} that comes
-from the top row (k = t, top-Yukawa running) and the part from u, c, each for a lepton-flavour-diagonal (a = l) and
-an off-diagonal neutrino. The S1 and R2 pieces are run each from its own mass and then added.
+between Lambda and the weak scale raise it by 4-7%; the ratio wilson C_VL(mu_b)/(eta_EW C_VL,tree) is tabulated in
+CVL_RUNNING for the part of y-hat^L_{j a} = -sum_k V_kj y^L_{k a} that comes from the top row (k = t, with top-Yukawa
+running) and for the part from u, c, and interpolated the same way. This is exact (to 1e-3) for the interfering
+lepton-diagonal coefficient (a = l) of textures with one up-quark coupling to l and one to nu_a; with all couplings
+O(1) wilson's flavour-mixing running (e.g. of the large (l l)(q_3 q_3) operators into (q_3 q_2) through the CKM)
+adds up to 3%, and the lepton-flavour-off-diagonal coefficients (which enter R(D(*)) only at O(|C_VL|^2)) run by up
+to 4% more than the diagonal factor (tests/kernels/test_lq_semileptonic.py). The S1 and R2 pieces are run each from
+its own mass and then added.
 
 Observables (flavio 2.7.1 parametrisations, sec. 5; C_S+- = C_SL +- C_SR, "vl" = delta_{a tau} + C_VL^a):
 
@@ -72,16 +76,10 @@ LIGHT_RUNNING_MATRICES = np.array(
 )
 """(C_SL, C_T)(2 GeV) = M (C_SL, C_T)(Lambda), u -> d and u -> s (identical to 1e-5; wilson 2.5.2, WET-3 flavio basis,
 lequ1_1111 / lequ3_1111 normalised to the tree-level matching at M_Z; divided by eta_EW_light when used)."""
-CVL_RUNNING = np.array(
-    [
-        [1.0518, 1.0410, 1.0899, 1.0409],
-        [1.0606, 1.0481, 1.1044, 1.0480],
-        [1.0670, 1.0532, 1.1146, 1.0531],
-    ]
-)
+CVL_RUNNING = np.array([[1.0518, 1.0410], [1.0606, 1.0481], [1.0670, 1.0532]])
 """C_VL(mu_b)/(eta_EW C_VL,tree) from wilson 2.5.2 (SMEFT running of the S1 matching, tests/reference/lq_smeft_wilson.py)
-at the RUNNING_SCALES, columns: top part lepton-diagonal, light part diagonal, top part off-diagonal, light part
-off-diagonal (module docstring)."""
+at the RUNNING_SCALES for a lepton-flavour-diagonal S1 texture, columns: the top part and the u, c part of
+y-hat^L_{j a} (module docstring)."""
 
 NEUTRINOS = ("nue", "numu", "nutau")
 _TOP = 2
@@ -112,7 +110,7 @@ OBSERVABLES = tuple(_names()) + (
 )
 
 
-def _interpolate(table, scale):
+def interpolate_in_log_scale(table, scale):
     """Piecewise-linear interpolation of table[k] (k over RUNNING_SCALES) in ln(scale), extended linearly."""
     log_anchors = jnp.log(RUNNING_SCALES)
     x = jnp.log(scale)
@@ -124,12 +122,12 @@ def _interpolate(table, scale):
 
 def running_matrix(scale, matrices=RUNNING_MATRICES):
     """2x2 matrix running (C_SL, C_T) from `scale` [GeV] to the low scale (flavio normalisation, before /eta_EW)."""
-    return _interpolate(matrices, scale)
+    return interpolate_in_log_scale(matrices, scale)
 
 
 def cvl_running(scale):
-    """(top diagonal, light diagonal, top off-diagonal, light off-diagonal) C_VL factors at `scale` [GeV]."""
-    return _interpolate(CVL_RUNNING, scale)
+    """(top part, u-c part) C_VL running factors at `scale` [GeV] (CVL_RUNNING)."""
+    return interpolate_in_log_scale(CVL_RUNNING, scale)
 
 
 def _run(c_sl, c_t, scale, matrices, eta):
@@ -150,10 +148,7 @@ def charged_current_coefficients(params, inputs, up, down, lepton, matrices=RUNN
     y_hat = y_l_hat(y_l, ckm)[down]
     y_hat_top = -ckm[_TOP, down] * y_l[_TOP]
     factors = cvl_running(m_s1)
-    diagonal = jnp.arange(3) == lepton
-    r_top = jnp.where(diagonal, factors[0], factors[2])
-    r_light = jnp.where(diagonal, factors[1], factors[3])
-    y_hat_run = r_top * y_hat_top + r_light * (y_hat - y_hat_top)
+    y_hat_run = factors[0] * y_hat_top + factors[1] * (y_hat - y_hat_top)
     c_vl = -s1 * y_hat_run * jnp.conj(y_l[up, lepton])
     c_sl_s1 = s1 * y_hat * jnp.conj(params["yR"][up, lepton])
     c_sl_r2 = -params["fL"][up] * jnp.conj(f_r_hat(params["fR"], ckm)[down, lepton]) / (norm * m_r2**2)

@@ -68,8 +68,8 @@ OBSERVABLES = tuple(
     Observable("r_kstar", "", "R_K* (B0 -> K*0 l l), q^2 in [1.1, 6] GeV^2"),
     Observable("r_k_low", "", "R_K, q^2 in [0.1, 1.1] GeV^2"),
     Observable("r_kstar_low", "", "R_K*, q^2 in [0.1, 1.1] GeV^2"),
-    Observable("br_bs_mumu", "1", "time-integrated BR(B_s -> mu mu)"),
-    Observable("br_bs_ee", "1", "time-integrated BR(B_s -> e e)"),
+    Observable("br_bs_mumu", "", "time-integrated BR(B_s -> mu mu)"),
+    Observable("br_bs_ee", "", "time-integrated BR(B_s -> e e)"),
 )
 
 

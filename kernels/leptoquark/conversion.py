@@ -38,7 +38,7 @@ AU_V_PROTON = 0.0974
 AU_V_NEUTRON = 0.146
 AU_CAPTURE_RATE = 13.07e6  # s^-1
 
-OBSERVABLES = (Observable("cr_mu_e_au", "1", "mu -> e conversion rate in gold over the muon capture rate"),)
+OBSERVABLES = (Observable("cr_mu_e_au", "", "mu -> e conversion rate in gold over the muon capture rate"),)
 
 _UP, _DOWN = 0, 0  # first generation rows of the up- and down-quark coupling matrices
 _E, _MU = 0, 1

@@ -39,11 +39,11 @@ from flavorscan.kernels.observable import Observable
 N_C = 3.0
 
 OBSERVABLES = (
-    Observable("delta_a_mu", "1", "new-physics contribution to a_mu = (g-2)_mu/2 from S1 and R2 loops"),
-    Observable("delta_a_e", "1", "new-physics contribution to a_e = (g-2)_e/2 from S1 and R2 loops"),
-    Observable("br_mu_e_gamma", "1", "BR(mu -> e gamma)"),
-    Observable("br_tau_e_gamma", "1", "BR(tau -> e gamma)"),
-    Observable("br_tau_mu_gamma", "1", "BR(tau -> mu gamma)"),
+    Observable("delta_a_mu", "", "new-physics contribution to a_mu = (g-2)_mu/2 from S1 and R2 loops"),
+    Observable("delta_a_e", "", "new-physics contribution to a_e = (g-2)_e/2 from S1 and R2 loops"),
+    Observable("br_mu_e_gamma", "", "BR(mu -> e gamma)"),
+    Observable("br_tau_e_gamma", "", "BR(tau -> e gamma)"),
+    Observable("br_tau_mu_gamma", "", "BR(tau -> mu gamma)"),
 )
 
 # (decaying lepton i, final lepton j) of each radiative decay, indices into (e, mu, tau).

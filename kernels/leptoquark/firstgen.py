@@ -46,9 +46,9 @@ _U, _D, _S = 0, 0, 1
 _E, _MU = 0, 1
 
 OBSERVABLES = (
-    Observable("dqw_cs", "1", "shift of the 133Cs weak charge Q_W from tree-level leptoquark exchange"),
-    Observable("r_pi_e_mu", "1", "Gamma(pi -> e nu)/Gamma(pi -> mu nu) normalised to the SM"),
-    Observable("r_k_e_mu", "1", "Gamma(K -> e nu)/Gamma(K -> mu nu) normalised to the SM"),
+    Observable("dqw_cs", "", "shift of the 133Cs weak charge Q_W from tree-level leptoquark exchange"),
+    Observable("r_pi_e_mu", "", "Gamma(pi -> e nu)/Gamma(pi -> mu nu) normalised to the SM"),
+    Observable("r_k_e_mu", "", "Gamma(K -> e nu)/Gamma(K -> mu nu) normalised to the SM"),
 )
 
 

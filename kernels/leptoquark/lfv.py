@@ -51,23 +51,25 @@ import jax.numpy as jnp
 from flavorscan.kernels.leptoquark.couplings import f_r_hat
 from flavorscan.kernels.leptoquark.dipoles import total_dipole_coefficients
 from flavorscan.kernels.leptoquark.loops import abs2, loop_functions
-from flavorscan.kernels.leptoquark.zdecay import loop_masses, z_coupling_shift, z_vertex_corrections
+from flavorscan.kernels.leptoquark.zdecay import (loop_masses, vertex_functions, z_coupling_shift,
+                                                  z_vertex_corrections, z_zero_momentum_pairs)
 from flavorscan.kernels.observable import Observable
 
 _E, _MU, _TAU = 0, 1, 2
+N_C_PRE = 3.0 / (16.0 * jnp.pi**2)
 _U, _D, _S = 0, 0, 1
 Q_UP, Q_DOWN, Q_LEPTON = 2.0 / 3.0, -1.0 / 3.0, -1.0
 
 OBSERVABLES = (
-    Observable("br_mu_3e", "1", "BR(mu -> e e e)"),
-    Observable("br_tau_3mu", "1", "BR(tau -> mu mu mu)"),
-    Observable("br_tau_3e", "1", "BR(tau -> e e e)"),
-    Observable("br_tau_mu_phi", "1", "BR(tau -> mu phi)"),
-    Observable("br_tau_e_phi", "1", "BR(tau -> e phi)"),
-    Observable("br_tau_mu_rho", "1", "BR(tau -> mu rho0)"),
-    Observable("br_tau_e_rho", "1", "BR(tau -> e rho0)"),
-    Observable("br_tau_mu_pi", "1", "BR(tau -> mu pi0)"),
-    Observable("br_tau_e_pi", "1", "BR(tau -> e pi0)"),
+    Observable("br_mu_3e", "", "BR(mu -> e e e)"),
+    Observable("br_tau_3mu", "", "BR(tau -> mu mu mu)"),
+    Observable("br_tau_3e", "", "BR(tau -> e e e)"),
+    Observable("br_tau_mu_phi", "", "BR(tau -> mu phi)"),
+    Observable("br_tau_e_phi", "", "BR(tau -> e phi)"),
+    Observable("br_tau_mu_rho", "", "BR(tau -> mu rho0)"),
+    Observable("br_tau_e_rho", "", "BR(tau -> e rho0)"),
+    Observable("br_tau_mu_pi", "", "BR(tau -> mu pi0)"),
+    Observable("br_tau_e_pi", "", "BR(tau -> e pi0)"),
 )
 
 
@@ -155,7 +157,7 @@ def photon_penguin(params, inputs, q):
     distinct = loop_functions((jnp.stack([up_r2, down_r2, up_s1]) / jnp.stack([m_r2, m_r2, m_s1])[..., None]) ** 2)
     rows = jnp.asarray([0, 2, 0, 1, 2])
     weights = jnp.stack([jnp.conj(c)[:, :, None] * c[:, None, :] for c, *_ in loops])
-    charges = jnp.stack([jnp.asarray(loop[3], dtype=m_r2.dtype) for loop in loops])
+    charges = jnp.asarray([loop[3] for loop in loops], dtype=jnp.result_type(up_r2))
     pole, _ = z_coupling_shift(weights, jnp.stack([loop[1] for loop in loops]), jnp.stack([loop[2] for loop in loops]),
                                charges, charges, jnp.full_like(charges, Q_LEPTON), q,
                                functions=tuple(f[rows] for f in distinct))
@@ -163,27 +165,95 @@ def photon_penguin(params, inputs, q):
     return jnp.sum(k[:2], axis=0), jnp.sum(k[2:], axis=0)
 
 
+def _photon_loops(params, inputs):
+    """The five photon-penguin loops: couplings (5, 3, 3), quark masses (5, 3), leptoquark masses, photon charges of
+    the coupled fields (5,), loop functions per loop, and the lepton chirality of each loop."""
+    masses = loop_masses(params, inputs)
+    (up_r2, down_r2), (up_s1, _) = masses["R2"], masses["S1"]
+    m_r2, m_s1 = params["M_R2"], params["M_S1"]
+    f_hat = f_r_hat(params["fR"], inputs["ckm"])
+    loops = (  # coupling, quark masses, LQ mass, photon charge of the coupled field, chirality
+        (params["fL"], up_r2, m_r2, Q_UP, "L"),
+        (params["yL"], up_s1, m_s1, -Q_UP, "L"),
+        (params["fR"], up_r2, m_r2, Q_UP, "R"),
+        (f_hat, down_r2, m_r2, Q_DOWN, "R"),
+        (params["yR"], up_s1, m_s1, -Q_UP, "R"),
+    )
+    distinct = loop_functions((jnp.stack([up_r2, down_r2, up_s1]) / jnp.stack([m_r2, m_r2, m_s1])[..., None]) ** 2)
+    rows = (0, 2, 0, 1, 2)
+    return dict(
+        couplings=jnp.stack([loop[0] for loop in loops]),
+        m_q=jnp.stack([loop[1] for loop in loops]),
+        mass=jnp.stack([loop[2] for loop in loops]),
+        charges=jnp.asarray([loop[3] for loop in loops], dtype=jnp.result_type(up_r2)),
+        functions=tuple(jnp.stack([f[r] for r in rows]) for f in distinct),
+    )
+
+
+def photon_penguin_pairs(params, inputs, q, pairs):
+    """(K_L, K_R) of :func:`photon_penguin` for the lepton pairs (a, b) only, each (P,) complex (the same numbers
+    without the full flavour matrices)."""
+    loops = _photon_loops(params, inputs)
+    charges = loops["charges"]
+    full, _ = vertex_functions(loops["m_q"], loops["mass"], charges, charges, jnp.full_like(charges, Q_LEPTON), q,
+                               functions=loops["functions"])
+    c = loops["couplings"]
+    weights = jnp.stack([jnp.conj(c[:, :, a]) * c[:, :, b] for a, b in pairs], axis=-1)  # (5, q, P)
+    k = N_C_PRE * jnp.sum(weights * full[..., None], axis=-2) / q**2
+    return k[0] + k[1], k[2] + k[3] + k[4]
+
+
 def _sqrt2():
     return jnp.sqrt(2.0)
 
 
-def lfv_coefficients(params, inputs, i, j):
+def tree_tau_quark_coefficients(params, inputs, i, j):
+    """Tree-level leptoquark exchange for l_i -> l_j q q-bar, q = u, d, s (module docstring, item 4): per quark
+    {"CVLL", "CVLR" (l_L l_L)(q_R q_R), "CVRL" (q_L q_L)(l_R l_R), "CVRR", "CSRR" (l_j,L l_i,R)(q_L q_R), "CTRR",
+    "CSRR_ltau" (l_i,L l_j,R)(q_L q_R), "CTRR_ltau"} in the WCxf/flavio normalisation."""
+    inv_r2, inv_s1 = 1.0 / params["M_R2"] ** 2, 1.0 / params["M_S1"] ** 2
+    f_l, f_r, y_l, y_r = params["fL"], params["fR"], params["yL"], params["yR"]
+    f_hat = f_r_hat(f_r, inputs["ckm"])
+    zero = jnp.zeros((), dtype=f_l.dtype)
+    s_r2 = -jnp.conj(f_l[_U, j]) * f_r[_U, i] * inv_r2 / 2.0
+    s_s1 = -jnp.conj(y_l[_U, j]) * y_r[_U, i] * inv_s1 / 2.0
+    p_r2 = -f_r[_U, j] * jnp.conj(f_l[_U, i]) * inv_r2 / 2.0
+    p_s1 = -y_r[_U, j] * jnp.conj(y_l[_U, i]) * inv_s1 / 2.0
+    out = {"u": {
+        "CVLL": jnp.conj(y_l[_U, j]) * y_l[_U, i] * inv_s1 / 2.0,
+        "CVLR": -jnp.conj(f_l[_U, j]) * f_l[_U, i] * inv_r2 / 2.0,
+        "CVRL": -jnp.conj(f_r[_U, j]) * f_r[_U, i] * inv_r2 / 2.0,
+        "CVRR": jnp.conj(y_r[_U, j]) * y_r[_U, i] * inv_s1 / 2.0,
+        "CSRR": s_r2 + s_s1, "CTRR": s_r2 / 4.0 - s_s1 / 4.0,
+        "CSRR_ltau": p_r2 + p_s1, "CTRR_ltau": p_r2 / 4.0 - p_s1 / 4.0,
+    }}
+    for q, row in (("d", _D), ("s", _S)):
+        out[q] = {"CVLL": zero, "CVLR": zero, "CVRL": -jnp.conj(f_hat[row, j]) * f_hat[row, i] * inv_r2 / 2.0,
+                  "CVRR": zero, "CSRR": zero, "CTRR": zero, "CSRR_ltau": zero, "CTRR_ltau": zero}
+    return out
+
+
+def lfv_coefficients(params, inputs, i, j, pieces=None):
     """WET coefficients of l_i -> l_j (flavio names without the lepton labels, module docstring): the dipole
     ("C7", "C7p" in units of the decaying mass), the four-lepton vectors of l_i -> 3 l_j ("CVLL", "CVLR", "CVRL",
     "CVRR") and, for tau decays, the semileptonic coefficients per quark, {"u": [...], "d": [...], "s": [...]} in the
-    order of :func:`gamma_tau_vector`, plus "S" (scalars per quark in the order of :func:`gamma_tau_pion`)."""
+    order of :func:`gamma_tau_vector`, plus "S" (scalars per quark in the order of :func:`gamma_tau_pion`).
+    ``pieces``: (sigma_R[i, j], sigma_L[i, j], z_L[j, i], z_R[j, i], K_L[j, i], K_R[j, i]) if already computed
+    (:func:`lfv_observables` computes them for the three transitions at once); otherwise from the full matrices."""
     s_w2 = inputs["s_W2"]
     alpha = inputs["alpha_dipole"]
     e = jnp.sqrt(4.0 * jnp.pi * alpha)
     e2 = e**2
     m_i = inputs["m_lep"][i]
-    sigma_l, sigma_r = total_dipole_coefficients(params, inputs)
-    cgamma_ij = e / 2.0 * sigma_r[i, j]
-    cgamma_ji = e / 2.0 * jnp.conj(sigma_l[i, j])
-    corrections = z_vertex_corrections(params, inputs)
-    z_l, z_r = corrections["L"][1][j, i], corrections["R"][1][j, i]
-    k_l_all, k_r_all = photon_penguin(params, inputs, m_i)
-    k_l, k_r = k_l_all[j, i], k_r_all[j, i]
+    if pieces is None:
+        sigma_l, sigma_r = total_dipole_coefficients(params, inputs)
+        corrections = z_vertex_corrections(params, inputs)
+        k_l_all, k_r_all = photon_penguin(params, inputs, m_i)
+        pieces = (sigma_r[i, j], sigma_l[i, j], corrections["L"][1][j, i], corrections["R"][1][j, i],
+                  k_l_all[j, i], k_r_all[j, i])
+    sigma_r_ij, sigma_l_ij, z_l, z_r, k_l, k_r = pieces
+    cgamma_ij = e / 2.0 * sigma_r_ij
+    cgamma_ji = e / 2.0 * jnp.conj(sigma_l_ij)
     z_pre = -8.0 * inputs["G_F"] / _sqrt2()
     g_l, g_r = -0.5 + s_w2, s_w2
     out = {
@@ -198,42 +268,21 @@ def lfv_coefficients(params, inputs, i, j):
     }
     if i != _TAU:
         return out
-    inv_r2, inv_s1 = 1.0 / params["M_R2"] ** 2, 1.0 / params["M_S1"] ** 2
-    f_l, f_r, y_l, y_r = params["fL"], params["fR"], params["yL"], params["yR"]
-    f_hat = f_r_hat(f_r, inputs["ckm"])
+    tree = tree_tau_quark_coefficients(params, inputs, i, j)
     zq = {"u": (0.5 - 2.0 / 3.0 * s_w2, -2.0 / 3.0 * s_w2), "d": (-0.5 + s_w2 / 3.0, s_w2 / 3.0),
           "s": (-0.5 + s_w2 / 3.0, s_w2 / 3.0)}
     charge = {"u": Q_UP, "d": Q_DOWN, "s": Q_DOWN}
     semi, scalars = {}, {}
     for q in ("u", "d", "s"):
         gq_l, gq_r = zq[q]
-        vll = z_pre * z_l * gq_l + e2 * charge[q] * k_l
-        vlr = z_pre * z_l * gq_r + e2 * charge[q] * k_l        # (l_L tau_L)(q_R q_R)
-        vrl = z_pre * z_r * gq_l + e2 * charge[q] * k_r        # (q_L q_L)(l_R tau_R)
-        vrr = z_pre * z_r * gq_r + e2 * charge[q] * k_r
-        s_rr = jnp.zeros_like(vll)                              # (l_L tau_R)(q_L q_R)
-        s_ll = jnp.zeros_like(vll)                              # conj of (tau_L l_R)(q_L q_R)
-        if q == "u":
-            vlr = vlr - jnp.conj(f_l[_U, j]) * f_l[_U, i] * inv_r2 / 2.0
-            vrl = vrl - jnp.conj(f_r[_U, j]) * f_r[_U, i] * inv_r2 / 2.0
-            vll = vll + jnp.conj(y_l[_U, j]) * y_l[_U, i] * inv_s1 / 2.0
-            vrr = vrr + jnp.conj(y_r[_U, j]) * y_r[_U, i] * inv_s1 / 2.0
-            s_r2 = -jnp.conj(f_l[_U, j]) * f_r[_U, i] * inv_r2 / 2.0
-            s_s1 = -jnp.conj(y_l[_U, j]) * y_r[_U, i] * inv_s1 / 2.0
-            s_rr = s_r2 + s_s1
-            t_rr = s_r2 / 4.0 - s_s1 / 4.0
-            p_r2 = -f_r[_U, j] * jnp.conj(f_l[_U, i]) * inv_r2 / 2.0     # CSRR_l tau uu
-            p_s1 = -y_r[_U, j] * jnp.conj(y_l[_U, i]) * inv_s1 / 2.0
-            s_ltau = p_r2 + p_s1
-            t_ltau = p_r2 / 4.0 - p_s1 / 4.0
-            s_ll = jnp.conj(s_ltau)
-        else:
-            row = _D if q == "d" else _S
-            vrl = vrl - jnp.conj(f_hat[row, j]) * f_hat[row, i] * inv_r2 / 2.0
-            t_rr = t_ltau = jnp.zeros_like(vll)
-        semi[q] = [vll, vlr, vrl, vrr, t_ltau, t_rr]
+        t = tree[q]
+        vll = t["CVLL"] + z_pre * z_l * gq_l + e2 * charge[q] * k_l
+        vlr = t["CVLR"] + z_pre * z_l * gq_r + e2 * charge[q] * k_l   # (l_L tau_L)(q_R q_R)
+        vrl = t["CVRL"] + z_pre * z_r * gq_l + e2 * charge[q] * k_r   # (q_L q_L)(l_R tau_R)
+        vrr = t["CVRR"] + z_pre * z_r * gq_r + e2 * charge[q] * k_r
+        semi[q] = [vll, vlr, vrl, vrr, t["CTRR_ltau"], t["CTRR"]]
         zero = jnp.zeros_like(vll)
-        scalars[q] = [s_rr, zero, s_ll, zero]
+        scalars[q] = [t["CSRR"], zero, jnp.conj(t["CSRR_ltau"]), zero]
     out["semi"] = semi
     out["S"] = scalars
     return out
@@ -243,14 +292,26 @@ def lfv_observables(params, inputs):
     """BR(l -> 3 l') and BR(tau -> l P, l V) of one point (module docstring)."""
     m_lep, width = inputs["m_lep"], inputs["gamma_lep"]
     e = jnp.sqrt(4.0 * jnp.pi * inputs["alpha_dipole"])
+    # the dipole, Z- and photon-penguin pieces of the three transitions, each computed once (only the needed
+    # flavour elements: (j, i) = (e, mu), (mu, tau), (e, tau))
+    sigma_l, sigma_r = total_dipole_coefficients(params, inputs)
+    pairs = ((_E, _MU), (_MU, _TAU), (_E, _TAU))
+    z = z_zero_momentum_pairs(params, inputs, pairs)
+    k_mu = photon_penguin_pairs(params, inputs, m_lep[_MU], pairs[:1])
+    k_tau = photon_penguin_pairs(params, inputs, m_lep[_TAU], pairs[1:])
+    pieces = {
+        (_MU, _E): (sigma_r[_MU, _E], sigma_l[_MU, _E], z["L"][0], z["R"][0], k_mu[0][0], k_mu[1][0]),
+        (_TAU, _MU): (sigma_r[_TAU, _MU], sigma_l[_TAU, _MU], z["L"][1], z["R"][1], k_tau[0][0], k_tau[1][0]),
+        (_TAU, _E): (sigma_r[_TAU, _E], sigma_l[_TAU, _E], z["L"][2], z["R"][2], k_tau[0][1], k_tau[1][1]),
+    }
+    coefficients = {key: lfv_coefficients(params, inputs, *key, pieces=value) for key, value in pieces.items()}
     out = {}
     for name, i, j in (("br_mu_3e", _MU, _E), ("br_tau_3mu", _TAU, _MU), ("br_tau_3e", _TAU, _E)):
-        c = lfv_coefficients(params, inputs, i, j)
-        out[name] = gamma_three_leptons(m_lep[i], m_lep[j], c) / width[i]
+        out[name] = gamma_three_leptons(m_lep[i], m_lep[j], coefficients[(i, j)]) / width[i]
     m_tau = m_lep[_TAU]
     m_u, m_d = inputs["had_m_ud_2GeV"][0], inputs["had_m_ud_2GeV"][1]
     for lepton, j in (("mu", _MU), ("e", _E)):
-        c = lfv_coefficients(params, inputs, _TAU, j)
+        c = coefficients[(_TAU, j)]
         m_l = m_lep[j]
         rho = {"u": 1.0 / _sqrt2(), "d": -1.0 / _sqrt2()}
         for meson, quarks, m_v, f_v, f_perp in (

@@ -40,7 +40,7 @@ CHANNELS = {
 _LQ_TEXT = {"r53": "R2 (charge 5/3)", "r23": "R2 (charge 2/3)", "s1": "S1"}
 
 OBSERVABLES = tuple(
-    Observable(f"bound_lhc_pair_{lq}_{channel}", "1", f"BR({_LQ_TEXT[lq]} -> {text}) (LHC pair production)")
+    Observable(f"bound_lhc_pair_{lq}_{channel}", "", f"BR({_LQ_TEXT[lq]} -> {text}) (LHC pair production)")
     for lq, channels in CHANNELS.items()
     for channel, text in channels.items()
 )

@@ -52,10 +52,10 @@ _D, _S, _B = 0, 1, 2
 _U, _C = 0, 1
 
 OBSERVABLES = (
-    Observable("r_mix_bs", "1", "Delta M_s / Delta M_s(SM) with the leptoquark boxes"),
-    Observable("r_mix_bd", "1", "Delta M_d / Delta M_d(SM) with the leptoquark boxes"),
-    Observable("eps_k_np", "1", "new-physics contribution to |epsilon_K| (signed; the SM value is added in the data)"),
-    Observable("x12_d_np", "1", "x12 = 2|M12|/Gamma of D0 mixing from the leptoquark boxes alone"),
+    Observable("r_mix_bs", "", "Delta M_s / Delta M_s(SM) with the leptoquark boxes"),
+    Observable("r_mix_bd", "", "Delta M_d / Delta M_d(SM) with the leptoquark boxes"),
+    Observable("eps_k_np", "", "new-physics contribution to |epsilon_K| (signed; the SM value is added in the data)"),
+    Observable("x12_d_np", "", "x12 = 2|M12|/Gamma of D0 mixing from the leptoquark boxes alone"),
 )
 
 

@@ -16,6 +16,7 @@ interval. Every function takes arrays and works under jit/vmap/grad.
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 BETA0_NF6 = 7.0
@@ -28,9 +29,18 @@ def alpha_s(mu, inputs):
 
 
 def loop_mass_factor(mass, inputs):
-    """m_q(M)/m_q(1 TeV) = [alpha_s(M)/alpha_s(1 TeV)]^(4/7) if ``loop_mass_running`` (1.0), else exactly 1."""
+    """m_q(M)/m_q(1 TeV) = [alpha_s(M)/alpha_s(1 TeV)]^(4/7) if ``loop_mass_running`` (1.0), else exactly 1.
+
+    When the flag is a concrete value (inputs closed over by the point function, the scanner's case) the choice is
+    made in Python: with the letter's masses the loop quark masses are then constants, and every function of
+    m_q/m_Z or m_q/m_l (the threshold terms of the Z and photon vertices) is folded at compile time."""
+    flag = inputs["loop_mass_running"]
+    if not isinstance(flag, jax.core.Tracer):
+        if float(flag) <= 0.5:
+            return 1.0
+        return (alpha_s(mass, inputs) / alpha_s(1000.0, inputs)) ** (4.0 / 7.0)
     ratio = alpha_s(mass, inputs) / alpha_s(1000.0, inputs)
-    return jnp.where(inputs["loop_mass_running"] > 0.5, ratio ** (4.0 / 7.0), 1.0)
+    return jnp.where(flag > 0.5, ratio ** (4.0 / 7.0), 1.0)
 
 
 def delta_f2_factor_to_2gev(scale_high, inputs):

@@ -66,6 +66,7 @@ terms; the exact m_Z -> 0 top term gives -2.54e-3 for f^R_t-tau and the full one
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -80,15 +81,15 @@ _LEPTONS = ("ee", "mumu", "tautau")
 G_NU = 0.5
 
 OBSERVABLES = (
-    Observable("dgamma_z_ee_rel", "1", "relative shift of Gamma(Z -> e e) from one-loop S1 and R2 quark loops, first order"),
-    Observable("dgamma_z_mumu_rel", "1", "relative shift of Gamma(Z -> mu mu), first order"),
-    Observable("dgamma_z_tautau_rel", "1", "relative shift of Gamma(Z -> tau tau), first order"),
-    Observable("n_nu_z", "1", "Gamma(Z -> invisible) in units of one SM neutrino width (3 in the SM), first order"),
-    Observable("r_z_mumu_ee", "1", "Gamma(Z -> mu mu)/Gamma(Z -> e e) normalised to the SM"),
-    Observable("r_z_tautau_mumu", "1", "Gamma(Z -> tau tau)/Gamma(Z -> mu mu) normalised to the SM"),
-    Observable("r_w_mue", "1", "Gamma(W -> mu nu)/Gamma(W -> e nu) normalised to the SM"),
-    Observable("r_w_taumu", "1", "Gamma(W -> tau nu)/Gamma(W -> mu nu) normalised to the SM"),
-    Observable("r_w_taue", "1", "Gamma(W -> tau nu)/Gamma(W -> e nu) normalised to the SM"),
+    Observable("dgamma_z_ee_rel", "", "relative shift of Gamma(Z -> e e) from one-loop S1 and R2 quark loops, first order"),
+    Observable("dgamma_z_mumu_rel", "", "relative shift of Gamma(Z -> mu mu), first order"),
+    Observable("dgamma_z_tautau_rel", "", "relative shift of Gamma(Z -> tau tau), first order"),
+    Observable("n_nu_z", "", "Gamma(Z -> invisible) in units of one SM neutrino width (3 in the SM), first order"),
+    Observable("r_z_mumu_ee", "", "Gamma(Z -> mu mu)/Gamma(Z -> e e) normalised to the SM"),
+    Observable("r_z_tautau_mumu", "", "Gamma(Z -> tau tau)/Gamma(Z -> mu mu) normalised to the SM"),
+    Observable("r_w_mue", "", "Gamma(W -> mu nu)/Gamma(W -> e nu) normalised to the SM"),
+    Observable("r_w_taumu", "", "Gamma(W -> tau nu)/Gamma(W -> mu nu) normalised to the SM"),
+    Observable("r_w_taue", "", "Gamma(W -> tau nu)/Gamma(W -> e nu) normalised to the SM"),
 )
 
 SERIES_HALF_WIDTH = 0.05
@@ -187,6 +188,26 @@ def _bilinear(coupling):
     return jnp.conj(coupling)[:, :, None] * coupling[:, None, :]
 
 
+def vertex_functions(m_q, mass, charge_coupled, charge_other, g_lepton, m_z, functions=None, pole=True):
+    """(F at sigma = m_Z^2/M^2, F at zero momentum), each (..., 3) over the quarks, with
+    delta g = N_c/(16 pi^2) sum_q lambda* lambda F (module docstring). Arguments as :func:`z_coupling_shift`;
+    ``pole=False`` skips the threshold functions and returns (None, zero)."""
+    mass, a_c, a_o, g_lepton = (jnp.asarray(v)[..., None] for v in (mass, charge_coupled, charge_other, g_lepton))
+    x = (m_q / mass) ** 2
+    _, f_f, g_s, g_f, dg_f = loop_functions(x) if functions is None else functions
+    zero = (a_o - a_c) * x * g_s
+    if not pole:
+        return None, zero
+    sigma = (m_z / mass) ** 2
+    taylor = (
+        a_c / 3.0 * (g_f - 2.0 * f_f)
+        - a_o / 6.0 * x * dg_f
+        - (a_c - g_lepton) / 6.0 * (1.0 - (2.0 + x) * g_s + 2.0 * g_f + 2.0 * f_f)
+    )
+    h0, h1 = jax.lax.optimization_barrier(_threshold_functions((m_q / m_z) ** 2))
+    return zero + sigma * (taylor + (a_c - a_o) * h0 + a_c * h1), zero
+
+
 def z_coupling_shift(weights, m_q, mass, charge_coupled, charge_other, g_lepton, m_z, functions=None):
     """(delta g at sigma = m_Z^2/M^2, delta g at zero momentum) of one lepton chirality, summed over the three quarks.
 
@@ -196,18 +217,7 @@ def z_coupling_shift(weights, m_q, mass, charge_coupled, charge_other, g_lepton,
     which keeps the compiled graph small). Formula in the module docstring. ``functions``: loop_functions(x) if
     already known.
     """
-    mass, a_c, a_o, g_lepton = (jnp.asarray(v)[..., None] for v in (mass, charge_coupled, charge_other, g_lepton))
-    x = (m_q / mass) ** 2
-    sigma = (m_z / mass) ** 2
-    _, f_f, g_s, g_f, dg_f = loop_functions(x) if functions is None else functions
-    taylor = (
-        a_c / 3.0 * (g_f - 2.0 * f_f)
-        - a_o / 6.0 * x * dg_f
-        - (a_c - g_lepton) / 6.0 * (1.0 - (2.0 + x) * g_s + 2.0 * g_f + 2.0 * f_f)
-    )
-    h0, h1 = _threshold_functions((m_q / m_z) ** 2)
-    zero = (a_o - a_c) * x * g_s
-    full = zero + sigma * (taylor + (a_c - a_o) * h0 + a_c * h1)
+    full, zero = vertex_functions(m_q, mass, charge_coupled, charge_other, g_lepton, m_z, functions)
     quark_axis = full.ndim - 1
     extra = weights.ndim - full.ndim
     full, zero = (v.reshape(v.shape + (1,) * extra) for v in (full, zero))
@@ -224,9 +234,10 @@ def loop_masses(params, inputs):
     return out
 
 
-def z_vertex_corrections(params, inputs):
-    """Flavour matrices delta g_{ab} (3x3 complex, coefficient of l-bar_a gamma l_b) on the Z pole and at zero
-    momentum: {"L": (pole, zero), "R": (pole, zero), "nu": (pole, zero)} (module docstring)."""
+def _z_loops(params, inputs):
+    """The seven Z-vertex loops (module docstring) as stacked arrays: couplings (7, 3, 3), quark masses (7, 3),
+    leptoquark masses, a_c, a_o, lepton charges (7,), the loop functions of the four distinct (quark, leptoquark)
+    mass pairs indexed per loop, and the chirality of each loop."""
     s_w2 = inputs["s_W2"]
     u_l, u_r = 0.5 - 2.0 / 3.0 * s_w2, -2.0 / 3.0 * s_w2
     d_l, d_r = -0.5 + 1.0 / 3.0 * s_w2, 1.0 / 3.0 * s_w2
@@ -249,24 +260,59 @@ def z_vertex_corrections(params, inputs):
     # Distinct (quark, leptoquark) mass pairs: up-R2, down-R2, up-S1, down-S1. Their loop functions are evaluated
     # once, with the same expression as in kernels.leptoquark.dipoles, so that XLA merges the evaluations in the full
     # point function (same values, bit for bit, as per-loop evaluation).
-    distinct = loop_functions((jnp.stack([up_r2, down_r2, up_s1, down_s1])
-                               / jnp.stack([m_r2, m_r2, m_s1, m_s1])[..., None]) ** 2)
-    rows = jnp.asarray([0, 2, 0, 1, 2, 0, 3])
-    pole, zero = z_coupling_shift(
-        jnp.stack([_bilinear(loop[0]) for loop in loops]),
-        jnp.stack([loop[1] for loop in loops]),
-        jnp.stack([loop[2] for loop in loops]),
-        jnp.stack([loop[3] for loop in loops]),
-        jnp.stack([loop[4] for loop in loops]),
-        jnp.stack([jnp.asarray(loop[5], dtype=s_w2.dtype) for loop in loops]),
-        inputs["m_Z"],
-        functions=tuple(f[rows] for f in distinct),
+    distinct = jax.lax.optimization_barrier(loop_functions((jnp.stack([up_r2, down_r2, up_s1, down_s1])
+                                                            / jnp.stack([m_r2, m_r2, m_s1, m_s1])[..., None]) ** 2))
+    rows = (0, 2, 0, 1, 2, 0, 3)  # static selection (slices; a gather is slow on CPU under vmap)
+    dtype = jnp.result_type(s_w2)
+    return dict(
+        couplings=jnp.stack([loop[0] for loop in loops]),
+        m_q=jnp.stack([loop[1] for loop in loops]),
+        mass=jnp.stack([loop[2] for loop in loops]),
+        a_c=jnp.stack([jnp.asarray(loop[3], dtype=dtype) for loop in loops]),
+        a_o=jnp.stack([jnp.asarray(loop[4], dtype=dtype) for loop in loops]),
+        g=jnp.stack([jnp.asarray(loop[5], dtype=dtype) for loop in loops]),
+        functions=tuple(jnp.stack([f[r] for r in rows]) for f in distinct),
+        targets=tuple(loop[6] for loop in loops),
     )
-    out = {}
-    for target in ("L", "R", "nu"):
-        index = [k for k, loop in enumerate(loops) if loop[6] == target]
-        out[target] = (jnp.sum(pole[jnp.asarray(index)], axis=0), jnp.sum(zero[jnp.asarray(index)], axis=0))
-    return out
+
+
+def _by_target(values, targets):
+    """{target: sum over the loops of that chirality (leading axis; static indices)}."""
+    return {t: sum(values[k] for k, u in enumerate(targets) if u == t) for t in ("L", "R", "nu")}
+
+
+def z_vertex_corrections(params, inputs):
+    """Flavour matrices delta g_{ab} (3x3 complex, coefficient of l-bar_a gamma l_b) on the Z pole and at zero
+    momentum: {"L": (pole, zero), "R": (pole, zero), "nu": (pole, zero)} (module docstring)."""
+    loops = _z_loops(params, inputs)
+    pole, zero = z_coupling_shift(jnp.stack([_bilinear(c) for c in loops["couplings"]]), loops["m_q"], loops["mass"],
+                                  loops["a_c"], loops["a_o"], loops["g"], inputs["m_Z"], functions=loops["functions"])
+    pole, zero = _by_target(pole, loops["targets"]), _by_target(zero, loops["targets"])
+    return {t: (pole[t], zero[t]) for t in ("L", "R", "nu")}
+
+
+def z_vertex_diagonal(params, inputs):
+    """Real diagonals of the pole matrices of :func:`z_vertex_corrections`, {"L", "R", "nu"}: (3,) each, computed
+    from |lambda_{q a}|^2 only (what the widths need; the same numbers, cheaper)."""
+    loops = _z_loops(params, inputs)
+    full, _ = vertex_functions(loops["m_q"], loops["mass"], loops["a_c"], loops["a_o"], loops["g"], inputs["m_Z"],
+                               functions=loops["functions"])
+    c = loops["couplings"]
+    weights = jnp.real(c) ** 2 + jnp.imag(c) ** 2  # (7, q, a)
+    diagonal = N_C / (16.0 * jnp.pi**2) * jnp.sum(weights * full[..., None], axis=-2)
+    return _by_target(diagonal, loops["targets"])
+
+
+def z_zero_momentum_pairs(params, inputs, pairs):
+    """delta g_{ab} at zero momentum for the lepton pairs (a, b) only: {"L": (P,), "R": (P,)} complex (the LFV Z
+    penguin; no threshold functions)."""
+    loops = _z_loops(params, inputs)
+    _, zero = vertex_functions(loops["m_q"], loops["mass"], loops["a_c"], loops["a_o"], loops["g"], inputs["m_Z"],
+                               functions=loops["functions"], pole=False)
+    c = loops["couplings"]
+    weights = jnp.stack([jnp.conj(c[:, :, a]) * c[:, :, b] for a, b in pairs], axis=-1)  # (7, q, P)
+    values = N_C / (16.0 * jnp.pi**2) * jnp.sum(weights * zero[..., None], axis=-2)
+    return _by_target(values, loops["targets"])
 
 
 def w_vertex_correction(params, inputs):
@@ -285,12 +331,10 @@ def zdecay_observables(params, inputs):
     """Z-pole widths of every lepton, the invisible width, Z and W lepton-universality ratios (module docstring)."""
     s_w2 = inputs["s_W2"]
     g_l, g_r = -0.5 + s_w2, s_w2
-    corrections = z_vertex_corrections(params, inputs)
-    delta_l = jnp.real(jnp.diagonal(corrections["L"][0]))
-    delta_r = jnp.real(jnp.diagonal(corrections["R"][0]))
-    width = 2.0 * (g_l * delta_l + g_r * delta_r) / (g_l**2 + g_r**2)
+    diagonal = z_vertex_diagonal(params, inputs)
+    width = 2.0 * (g_l * diagonal["L"] + g_r * diagonal["R"]) / (g_l**2 + g_r**2)
     out = {f"dgamma_z_{name}_rel": width[k] for k, name in enumerate(_LEPTONS)}
-    out["n_nu_z"] = 3.0 + 2.0 / G_NU * jnp.real(jnp.trace(corrections["nu"][0]))
+    out["n_nu_z"] = 3.0 + 2.0 / G_NU * jnp.sum(diagonal["nu"])
     out["r_z_mumu_ee"] = (1.0 + width[_MU]) / (1.0 + width[_E])
     out["r_z_tautau_mumu"] = (1.0 + width[_TAU]) / (1.0 + width[_MU])
     w_width = 1.0 + 2.0 * jnp.real(jnp.diagonal(w_vertex_correction(params, inputs)))

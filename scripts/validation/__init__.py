@@ -10,7 +10,8 @@ One job per module; the imports run downwards in this list (no cycles):
 - ``lq_probes``: the leptoquark computations behind the tables (probe cards, rounding study, recomputed bounds);
 - ``lq_benchmarks``: report sections 1-5 (summary, TX-I against Table III, every observable, constraints);
 - ``lq_letter``: section 6 (the letter's inconsistencies, demonstrated);
-- ``lq_further``: sections 7-8 (convention and input sensitivities, further published numbers);
+- ``lq_flavio``: section 8.5 (the observables flavio also computes, on random points, against flavio + wilson);
+- ``lq_further``: sections 7-8 (convention, input and loop-mass-scheme sensitivities, further published numbers);
 - ``zprime``: section 9 (Z′ model: anomaly-free catalog counts, L_μ − L_τ benchmark, trident limit);
 - ``build``: :func:`build.build_report`, the sections in order.
 """

@@ -235,7 +235,10 @@ def z_vertex_exact(a_c, a_o, g_lep, m_q, big_m, m_z):
     # there so that the singularity sits at an endpoint, where the adaptive rule's extrapolation handles it.
     edges = [1e-12, 1.0]
     if 4.0 * rho < sig:
-        edges.insert(1, 2.0 * (math.sqrt((1.0 - rho) ** 2 + sig) - (1.0 - rho)) / sig)
+        # root of u^2 s = 4 D_a(u); written without the cancellation of sqrt((1-rho)^2 + s) - (1-rho) at small s
+        threshold = 2.0 / (math.sqrt((1.0 - rho) ** 2 + sig) + (1.0 - rho))
+        if threshold < 1.0:
+            edges.insert(1, threshold)
     quark = sum(integrate.quad(vertex_quark, lo, hi, **opts)[0] for lo, hi in zip(edges[:-1], edges[1:]))
     scalar = integrate.quad(vertex_scalar, 1e-12, 1.0, **opts)[0]
     legs = integrate.quad(lambda x: x * math.log(x + (1.0 - x) * rho), 0.0, 1.0, **opts)[0]

@@ -98,6 +98,28 @@ def s1_warsaw(y_l, y_r, mass, ckm):
     return {"lequ1": lequ1, "lequ3": -lequ1 / 4.0, "lq1": lq1, "lq3": -lq1}
 
 
+def r2_warsaw_full(f_l, f_r, mass, ckm):
+    """R2 exchange, every tree-level Warsaw class: lequ1/3 as in r2_warsaw plus
+    O_lu: L ⊃ |f^L|^2 (u-bar P_L L)(L-bar P_R u) -> C_lu_{j l k i} = -f^{L*}_{ij} f^L_{kl}/(2 M^2) (u_R needs no
+    rotation) and O_qe: C_qe_{k i j l} = -f^{R*}_{ij} f^R_{kl}/(2 M^2) in the up basis, rotated to the down basis."""
+    f_l, f_r = np.asarray(f_l, complex), np.asarray(f_r, complex)
+    out = r2_warsaw(f_l, f_r, mass, ckm)
+    out["lu"] = -np.einsum("ij,kl->jlki", f_l.conj(), f_l) / (2.0 * mass**2)
+    qe_up = -np.einsum("ij,kl->kijl", f_r.conj(), f_r) / (2.0 * mass**2)
+    ckm = np.asarray(ckm)
+    out["qe"] = np.einsum("ks,it,kijl->stjl", ckm.conj(), ckm, qe_up)
+    return out
+
+
+def s1_warsaw_full(y_l, y_r, mass, ckm):
+    """S1 exchange, every tree-level Warsaw class: lequ1/3, lq1/3 as in s1_warsaw plus
+    O_eu: (e-bar P_L u^c)(u^c-bar P_R e) -> +1/2 (e-bar gamma e)(u-bar gamma u): C_eu_{j l i k} = y^{R*}_{ij} y^R_{kl}/(2 M^2)."""
+    y_r = np.asarray(y_r, complex)
+    out = s1_warsaw(y_l, y_r, mass, ckm)
+    out["eu"] = np.einsum("ij,kl->jlik", y_r.conj(), y_r) / (2.0 * mass**2)
+    return out
+
+
 @functools.lru_cache(maxsize=None)
 def _warsaw_keys():
     basis = wcxf.Basis["SMEFT", "Warsaw"]

@@ -271,7 +271,9 @@ def test_fit_same_seed_same_result(point_card):
     first = fit_card(point_card, settings)
     second = fit_card(point_card, settings)
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
-    assert first["n_starts"] == 4 and first["viable"] and first["chi2_total"] < first["start_loss"]
+    # TX-I is viable under these constraints and already at a minimum of its chi^2 in these directions, so the
+    # best result may be the card's own point (start 0): never worse than it
+    assert first["n_starts"] == 4 and first["viable"] and first["chi2_total"] <= first["start_loss"]
     # the seed draws the random starts: the same seed repeats them, another seed changes every random
     # start (start 0 is the card's point either way)
     refiner = refiner_for(point_card, settings)
