@@ -5,7 +5,10 @@ Params pytree of one point: ``fR``, ``fL``, ``yR``, ``yL`` (complex 3x3, rows u,
 neutrino mass matrix, letter Eq. 3). Inputs: :func:`flavorscan.kernels.constants.base_inputs`.
 
 The observables come in topic groups (one module each); :data:`GROUPS` lists them with their functions and
-:func:`leptoquark_observables` evaluates them all.
+:func:`leptoquark_observables` evaluates them all. The one-loop pieces that several groups need (loop functions,
+f-hat^R, y-hat^L: :func:`kernels.leptoquark.context.loop_context`; the dipole coefficients:
+:func:`kernels.leptoquark.dipoles.dipole_pieces`) are evaluated once there and handed to the groups that use them;
+each group function also works on its own, ``function(params, inputs)``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from flavorscan.kernels import neutrino
 from flavorscan.kernels.leptoquark import (
     bctaunu, bounds, bsll, conversion, dipoles, firstgen, lfv, lhc, mixing, neutral, zdecay,
 )
+from flavorscan.kernels.leptoquark.context import loop_context
 
 GROUPS = (
     (neutrino.OBSERVABLES, neutrino.neutrino_observables),
@@ -36,7 +40,14 @@ OBSERVABLES = tuple(o for group, _ in GROUPS for o in group)
 
 def leptoquark_observables(params, inputs) -> dict:
     """Every leptoquark observable of one point, as {name: real scalar}."""
+    context = loop_context(params, inputs)
+    dipole_pieces = dipoles.dipole_pieces(params, inputs, context)
+    shared = {  # the groups that take the shared one-loop pieces (same values as computing them per group)
+        dipoles.dipole_observables: {"pieces": dipole_pieces},
+        zdecay.zdecay_observables: {"context": context},
+        lfv.lfv_observables: {"context": context, "dipoles": dipole_pieces},
+    }
     out = {}
     for _, function in GROUPS:
-        out.update(function(params, inputs))
+        out.update(function(params, inputs, **shared.get(function, {})))
     return out

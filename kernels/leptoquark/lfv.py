@@ -48,11 +48,12 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from flavorscan.kernels.leptoquark.context import DOWN_R2, UP_R2, UP_S1, loop_context, loop_masses
 from flavorscan.kernels.leptoquark.couplings import f_r_hat
-from flavorscan.kernels.leptoquark.dipoles import total_dipole_coefficients
+from flavorscan.kernels.leptoquark.dipoles import dipole_pieces, total_dipole_coefficients
 from flavorscan.kernels.leptoquark.loops import abs2, loop_functions
-from flavorscan.kernels.leptoquark.zdecay import (loop_masses, vertex_functions, z_coupling_shift,
-                                                  z_vertex_corrections, z_zero_momentum_pairs)
+from flavorscan.kernels.leptoquark.zdecay import (vertex_functions, z_coupling_shift, z_vertex_corrections,
+                                                  z_zero_momentum_pairs)
 from flavorscan.kernels.observable import Observable
 
 _E, _MU, _TAU = 0, 1, 2
@@ -165,42 +166,35 @@ def photon_penguin(params, inputs, q):
     return jnp.sum(k[:2], axis=0), jnp.sum(k[2:], axis=0)
 
 
-def _photon_loops(params, inputs):
-    """The five photon-penguin loops: couplings (5, 3, 3), quark masses (5, 3), leptoquark masses, photon charges of
-    the coupled fields (5,), loop functions per loop, and the lepton chirality of each loop."""
-    masses = loop_masses(params, inputs)
-    (up_r2, down_r2), (up_s1, _) = masses["R2"], masses["S1"]
-    m_r2, m_s1 = params["M_R2"], params["M_S1"]
-    f_hat = f_r_hat(params["fR"], inputs["ckm"])
-    loops = (  # coupling, quark masses, LQ mass, photon charge of the coupled field, chirality
-        (params["fL"], up_r2, m_r2, Q_UP, "L"),
-        (params["yL"], up_s1, m_s1, -Q_UP, "L"),
-        (params["fR"], up_r2, m_r2, Q_UP, "R"),
-        (f_hat, down_r2, m_r2, Q_DOWN, "R"),
-        (params["yR"], up_s1, m_s1, -Q_UP, "R"),
+def _photon_loops(params, context):
+    """The five photon-penguin loops, one tuple each: coupling (3, 3), quark masses (3,), leptoquark mass, photon
+    charge of the coupled field, loop functions (five (3,) arrays; rows of the shared context,
+    kernels.leptoquark.context) and the lepton chirality."""
+    loops = (  # coupling, context row (quark and leptoquark masses), photon charge of the coupled field, chirality
+        (params["fL"], UP_R2, Q_UP, "L"),
+        (params["yL"], UP_S1, -Q_UP, "L"),
+        (params["fR"], UP_R2, Q_UP, "R"),
+        (context["f_hat"], DOWN_R2, Q_DOWN, "R"),
+        (params["yR"], UP_S1, -Q_UP, "R"),
     )
-    distinct = loop_functions((jnp.stack([up_r2, down_r2, up_s1]) / jnp.stack([m_r2, m_r2, m_s1])[..., None]) ** 2)
-    rows = (0, 2, 0, 1, 2)
-    return dict(
-        couplings=jnp.stack([loop[0] for loop in loops]),
-        m_q=jnp.stack([loop[1] for loop in loops]),
-        mass=jnp.stack([loop[2] for loop in loops]),
-        charges=jnp.asarray([loop[3] for loop in loops], dtype=jnp.result_type(up_r2)),
-        functions=tuple(jnp.stack([f[r] for r in rows]) for f in distinct),
-    )
+    dtype = context["m_q"].dtype
+    return [(coupling, context["m_q"][row], context["mass"][row], jnp.asarray(charge, dtype=dtype),
+             tuple(f[row] for f in context["functions"]), chirality)  # static rows (no gather)
+            for coupling, row, charge, chirality in loops]
 
 
-def photon_penguin_pairs(params, inputs, q, pairs):
+def photon_penguin_pairs(params, inputs, q, pairs, context=None):
     """(K_L, K_R) of :func:`photon_penguin` for the lepton pairs (a, b) only, each (P,) complex (the same numbers
-    without the full flavour matrices)."""
-    loops = _photon_loops(params, inputs)
-    charges = loops["charges"]
-    full, _ = vertex_functions(loops["m_q"], loops["mass"], charges, charges, jnp.full_like(charges, Q_LEPTON), q,
-                               functions=loops["functions"])
-    c = loops["couplings"]
-    weights = jnp.stack([jnp.conj(c[:, :, a]) * c[:, :, b] for a, b in pairs], axis=-1)  # (5, q, P)
-    k = N_C_PRE * jnp.sum(weights * full[..., None], axis=-2) / q**2
-    return k[0] + k[1], k[2] + k[3] + k[4]
+    without the full flavour matrices), loop by loop. ``context``: :func:`kernels.leptoquark.context.loop_context`
+    if already known."""
+    context = loop_context(params, inputs) if context is None else context
+    k = {"L": 0.0, "R": 0.0}
+    for c, m_q, mass, charge, functions, chirality in _photon_loops(params, context):
+        full, _ = vertex_functions(m_q, mass, charge, charge, jnp.full_like(charge, Q_LEPTON), q, functions=functions)
+        weights = jnp.stack([jnp.conj(c[:, a]) * c[:, b] for a, b in pairs], axis=-1)  # (q, P)
+        total = jnp.sum(weights * full[:, None], axis=0)  # over the quarks (a reduce: see zdecay._quark_sum)
+        k[chirality] = k[chirality] + N_C_PRE * total / q**2
+    return k["L"], k["R"]
 
 
 def _sqrt2():
@@ -288,21 +282,24 @@ def lfv_coefficients(params, inputs, i, j, pieces=None):
     return out
 
 
-def lfv_observables(params, inputs):
-    """BR(l -> 3 l') and BR(tau -> l P, l V) of one point (module docstring)."""
+def lfv_observables(params, inputs, context=None, dipoles=None):
+    """BR(l -> 3 l') and BR(tau -> l P, l V) of one point (module docstring). ``context``:
+    :func:`kernels.leptoquark.context.loop_context`, ``dipoles``: :func:`kernels.leptoquark.dipoles.dipole_pieces`,
+    if already known (the point function shares them with the dipole and Z groups)."""
     m_lep, width = inputs["m_lep"], inputs["gamma_lep"]
     e = jnp.sqrt(4.0 * jnp.pi * inputs["alpha_dipole"])
+    context = loop_context(params, inputs) if context is None else context
     # the dipole, Z- and photon-penguin pieces of the three transitions, each computed once (only the needed
     # flavour elements: (j, i) = (e, mu), (mu, tau), (e, tau))
-    sigma_l, sigma_r = total_dipole_coefficients(params, inputs)
+    sigma = (dipole_pieces(params, inputs, context) if dipoles is None else dipoles)["pairs"]
     pairs = ((_E, _MU), (_MU, _TAU), (_E, _TAU))
-    z = z_zero_momentum_pairs(params, inputs, pairs)
-    k_mu = photon_penguin_pairs(params, inputs, m_lep[_MU], pairs[:1])
-    k_tau = photon_penguin_pairs(params, inputs, m_lep[_TAU], pairs[1:])
-    pieces = {
-        (_MU, _E): (sigma_r[_MU, _E], sigma_l[_MU, _E], z["L"][0], z["R"][0], k_mu[0][0], k_mu[1][0]),
-        (_TAU, _MU): (sigma_r[_TAU, _MU], sigma_l[_TAU, _MU], z["L"][1], z["R"][1], k_tau[0][0], k_tau[1][0]),
-        (_TAU, _E): (sigma_r[_TAU, _E], sigma_l[_TAU, _E], z["L"][2], z["R"][2], k_tau[0][1], k_tau[1][1]),
+    z = z_zero_momentum_pairs(params, inputs, pairs, context)
+    k_mu = photon_penguin_pairs(params, inputs, m_lep[_MU], pairs[:1], context)
+    k_tau = photon_penguin_pairs(params, inputs, m_lep[_TAU], pairs[1:], context)
+    pieces = {  # sigma[(i, j)] = (sigma_L^{ij}, sigma_R^{ij})
+        (_MU, _E): (sigma[(_MU, _E)][1], sigma[(_MU, _E)][0], z["L"][0], z["R"][0], k_mu[0][0], k_mu[1][0]),
+        (_TAU, _MU): (sigma[(_TAU, _MU)][1], sigma[(_TAU, _MU)][0], z["L"][1], z["R"][1], k_tau[0][0], k_tau[1][0]),
+        (_TAU, _E): (sigma[(_TAU, _E)][1], sigma[(_TAU, _E)][0], z["L"][2], z["R"][2], k_tau[0][1], k_tau[1][1]),
     }
     coefficients = {key: lfv_coefficients(params, inputs, *key, pieces=value) for key, value in pieces.items()}
     out = {}

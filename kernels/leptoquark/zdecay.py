@@ -70,9 +70,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from flavorscan.kernels.leptoquark.couplings import f_r_hat, y_l_hat
+from flavorscan.kernels.leptoquark.context import DOWN_R2, DOWN_S1, UP_R2, UP_S1, loop_context, loop_masses
+from flavorscan.kernels.leptoquark.couplings import y_l_hat
 from flavorscan.kernels.leptoquark.loops import loop_functions
-from flavorscan.kernels.leptoquark.qcd import loop_mass_factor
 from flavorscan.kernels.observable import Observable
 
 N_C = 3.0
@@ -225,55 +225,59 @@ def z_coupling_shift(weights, m_q, mass, charge_coupled, charge_other, g_lepton,
     return pre * jnp.sum(weights * full, axis=quark_axis), pre * jnp.sum(weights * zero, axis=quark_axis)
 
 
-def loop_masses(params, inputs):
-    """(m_up, m_down) at each leptoquark: dict {"R2": (up, down), "S1": (up, down)} (scheme of loop_quark_masses)."""
-    out = {}
-    for lq, key in (("R2", "M_R2"), ("S1", "M_S1")):
-        factor = loop_mass_factor(params[key], inputs)
-        out[lq] = (inputs["m_up_loop"] * factor, inputs["m_down_loop"] * factor)
-    return out
-
-
-def _z_loops(params, inputs):
-    """The seven Z-vertex loops (module docstring) as stacked arrays: couplings (7, 3, 3), quark masses (7, 3),
-    leptoquark masses, a_c, a_o, lepton charges (7,), the loop functions of the four distinct (quark, leptoquark)
-    mass pairs indexed per loop, and the chirality of each loop."""
+def _z_loop_list(params, inputs, context=None):
+    """The seven Z-vertex loops (module docstring), one dict each: coupling (3, 3), quark masses m_q (3,), leptoquark
+    mass, a_c, a_o, lepton charge g, the loop functions (five (3,) arrays) and the target chirality ("L", "R", "nu")."""
     s_w2 = inputs["s_W2"]
     u_l, u_r = 0.5 - 2.0 / 3.0 * s_w2, -2.0 / 3.0 * s_w2
     d_l, d_r = -0.5 + 1.0 / 3.0 * s_w2, 1.0 / 3.0 * s_w2
     g_l, g_r = -0.5 + s_w2, s_w2
-    m_r2, m_s1 = params["M_R2"], params["M_S1"]
-    masses = loop_masses(params, inputs)
-    (up_r2, down_r2), (up_s1, down_s1) = masses["R2"], masses["S1"]
-    f_hat = f_r_hat(params["fR"], inputs["ckm"])
-    y_hat = y_l_hat(params["yL"], inputs["ckm"])
-    # One row per loop (coupling, quark masses, leptoquark mass, a_c, a_o, lepton charge, target):
+    # the loop functions of the distinct (quark, leptoquark) mass pairs up-R2, down-R2, up-S1, down-S1, shared with
+    # the dipoles and the LFV penguins (kernels.leptoquark.context)
+    context = loop_context(params, inputs) if context is None else context
+    f_hat, y_hat = context["f_hat"], context["y_hat"]
+    # One row per loop (coupling, context row of quark and leptoquark masses, a_c, a_o, lepton charge, target):
     loops = (
-        (params["fL"], up_r2, m_r2, u_r, u_l, g_l, "L"),      # R^{5/3}: u_R - l_L
-        (params["yL"], up_s1, m_s1, -u_l, -u_r, g_l, "L"),    # S1: (u_L)^c - l_L
-        (params["fR"], up_r2, m_r2, u_l, u_r, g_r, "R"),      # R^{5/3}: u_L - l_R
-        (f_hat, down_r2, m_r2, d_l, d_r, g_r, "R"),            # R^{2/3}: d_L - l_R
-        (params["yR"], up_s1, m_s1, -u_r, -u_l, g_r, "R"),    # S1: (u_R)^c - l_R
-        (params["fL"], up_r2, m_r2, u_r, u_l, G_NU, "nu"),    # R^{2/3}: u_R - nu_L
-        (y_hat, down_s1, m_s1, -d_l, -d_r, G_NU, "nu"),       # S1: (d_L)^c - nu_L
+        (params["fL"], UP_R2, u_r, u_l, g_l, "L"),       # R^{5/3}: u_R - l_L
+        (params["yL"], UP_S1, -u_l, -u_r, g_l, "L"),     # S1: (u_L)^c - l_L
+        (params["fR"], UP_R2, u_l, u_r, g_r, "R"),       # R^{5/3}: u_L - l_R
+        (f_hat, DOWN_R2, d_l, d_r, g_r, "R"),            # R^{2/3}: d_L - l_R
+        (params["yR"], UP_S1, -u_r, -u_l, g_r, "R"),     # S1: (u_R)^c - l_R
+        (params["fL"], UP_R2, u_r, u_l, G_NU, "nu"),     # R^{2/3}: u_R - nu_L
+        (y_hat, DOWN_S1, -d_l, -d_r, G_NU, "nu"),        # S1: (d_L)^c - nu_L
     )
-    # Distinct (quark, leptoquark) mass pairs: up-R2, down-R2, up-S1, down-S1. Their loop functions are evaluated
-    # once, with the same expression as in kernels.leptoquark.dipoles, so that XLA merges the evaluations in the full
-    # point function (same values, bit for bit, as per-loop evaluation).
-    distinct = jax.lax.optimization_barrier(loop_functions((jnp.stack([up_r2, down_r2, up_s1, down_s1])
-                                                            / jnp.stack([m_r2, m_r2, m_s1, m_s1])[..., None]) ** 2))
-    rows = (0, 2, 0, 1, 2, 0, 3)  # static selection (slices; a gather is slow on CPU under vmap)
     dtype = jnp.result_type(s_w2)
-    return dict(
-        couplings=jnp.stack([loop[0] for loop in loops]),
-        m_q=jnp.stack([loop[1] for loop in loops]),
-        mass=jnp.stack([loop[2] for loop in loops]),
-        a_c=jnp.stack([jnp.asarray(loop[3], dtype=dtype) for loop in loops]),
-        a_o=jnp.stack([jnp.asarray(loop[4], dtype=dtype) for loop in loops]),
-        g=jnp.stack([jnp.asarray(loop[5], dtype=dtype) for loop in loops]),
-        functions=tuple(jnp.stack([f[r] for r in rows]) for f in distinct),
-        targets=tuple(loop[6] for loop in loops),
-    )
+    return [
+        dict(coupling=coupling, m_q=context["m_q"][row], mass=context["mass"][row],  # static rows (no gather)
+             a_c=jnp.asarray(a_c, dtype=dtype), a_o=jnp.asarray(a_o, dtype=dtype), g=jnp.asarray(g, dtype=dtype),
+             functions=tuple(f[row] for f in context["functions"]), target=target)
+        for coupling, row, a_c, a_o, g, target in loops
+    ]
+
+
+def _loop_vertex_functions(loop, m_z, pole=True):
+    """:func:`vertex_functions` of one loop of :func:`_z_loop_list`."""
+    return vertex_functions(loop["m_q"], loop["mass"], loop["a_c"], loop["a_o"], loop["g"], m_z,
+                            functions=loop["functions"], pole=pole)
+
+
+def _quark_sum(weights, values):
+    """sum_q weights[q, ...] values[q] over the three quarks (leading axis of weights).
+
+    Kept a reduction on purpose: on XLA:CPU a reduce ends a fusion, so the per-loop sums are materialised once;
+    written as explicit adds they are fused, and recomputed, into every observable that uses them."""
+    return jnp.sum(weights * values.reshape(values.shape + (1,) * (weights.ndim - 1)), axis=0)
+
+
+def _z_loops(params, inputs, context=None):
+    """The loops of :func:`_z_loop_list` stacked along a leading axis (the full flavour matrices of
+    :func:`z_vertex_corrections`)."""
+    loops = _z_loop_list(params, inputs, context)
+    stacked = {k: jnp.stack([loop[k] for loop in loops]) for k in ("coupling", "m_q", "mass", "a_c", "a_o", "g")}
+    stacked["couplings"] = stacked.pop("coupling")
+    stacked["functions"] = tuple(jnp.stack([loop["functions"][k] for loop in loops]) for k in range(5))
+    stacked["targets"] = tuple(loop["target"] for loop in loops)
+    return stacked
 
 
 def _by_target(values, targets):
@@ -291,28 +295,29 @@ def z_vertex_corrections(params, inputs):
     return {t: (pole[t], zero[t]) for t in ("L", "R", "nu")}
 
 
-def z_vertex_diagonal(params, inputs):
+def z_vertex_diagonal(params, inputs, context=None):
     """Real diagonals of the pole matrices of :func:`z_vertex_corrections`, {"L", "R", "nu"}: (3,) each, computed
-    from |lambda_{q a}|^2 only (what the widths need; the same numbers, cheaper)."""
-    loops = _z_loops(params, inputs)
-    full, _ = vertex_functions(loops["m_q"], loops["mass"], loops["a_c"], loops["a_o"], loops["g"], inputs["m_Z"],
-                               functions=loops["functions"])
-    c = loops["couplings"]
-    weights = jnp.real(c) ** 2 + jnp.imag(c) ** 2  # (7, q, a)
-    diagonal = N_C / (16.0 * jnp.pi**2) * jnp.sum(weights * full[..., None], axis=-2)
-    return _by_target(diagonal, loops["targets"])
+    from |lambda_{q a}|^2 only (what the widths need; the same numbers, cheaper), loop by loop. ``context``:
+    :func:`kernels.leptoquark.context.loop_context` if already known."""
+    out = {"L": 0.0, "R": 0.0, "nu": 0.0}
+    for loop in _z_loop_list(params, inputs, context):
+        full, _ = _loop_vertex_functions(loop, inputs["m_Z"])
+        c = loop["coupling"]
+        weights = jnp.real(c) ** 2 + jnp.imag(c) ** 2  # (q, a)
+        out[loop["target"]] = out[loop["target"]] + N_C / (16.0 * jnp.pi**2) * _quark_sum(weights, full)
+    return out
 
 
-def z_zero_momentum_pairs(params, inputs, pairs):
+def z_zero_momentum_pairs(params, inputs, pairs, context=None):
     """delta g_{ab} at zero momentum for the lepton pairs (a, b) only: {"L": (P,), "R": (P,)} complex (the LFV Z
-    penguin; no threshold functions)."""
-    loops = _z_loops(params, inputs)
-    _, zero = vertex_functions(loops["m_q"], loops["mass"], loops["a_c"], loops["a_o"], loops["g"], inputs["m_Z"],
-                               functions=loops["functions"], pole=False)
-    c = loops["couplings"]
-    weights = jnp.stack([jnp.conj(c[:, :, a]) * c[:, :, b] for a, b in pairs], axis=-1)  # (7, q, P)
-    values = N_C / (16.0 * jnp.pi**2) * jnp.sum(weights * zero[..., None], axis=-2)
-    return _by_target(values, loops["targets"])
+    penguin; no threshold functions), loop by loop. ``context`` as in :func:`z_vertex_diagonal`."""
+    out = {"L": 0.0, "R": 0.0, "nu": 0.0}
+    for loop in _z_loop_list(params, inputs, context):
+        _, zero = _loop_vertex_functions(loop, inputs["m_Z"], pole=False)
+        c = loop["coupling"]
+        weights = jnp.stack([jnp.conj(c[:, a]) * c[:, b] for a, b in pairs], axis=-1)  # (q, P)
+        out[loop["target"]] = out[loop["target"]] + N_C / (16.0 * jnp.pi**2) * _quark_sum(weights, zero)
+    return out
 
 
 def w_vertex_correction(params, inputs):
@@ -327,17 +332,44 @@ def w_vertex_correction(params, inputs):
     return N_C / (16.0 * jnp.pi**2) * (vertex + legs)
 
 
-def zdecay_observables(params, inputs):
-    """Z-pole widths of every lepton, the invisible width, Z and W lepton-universality ratios (module docstring)."""
+def w_vertex_diagonal(params, inputs, context=None):
+    """Re delta_W^{aa} (3,): the diagonal of :func:`w_vertex_correction` (all the widths need), in real arithmetic,
+
+        Re delta_W^{aa} = N_c/(16 pi^2) { sum_j Re(yhat*_{j a} Q_{j a}) + (1/2) sum_i |y_{i a}|^2 J_c(x_i)
+                                          + (1/2) sum_j |yhat_{j a}|^2 J_c(x_j) },   Q_{j a} = sum_i V_ij y_{i a} J_a(x_i, x_j)
+
+    (the same sums as the full matrix, regrouped; no 3x3x3 complex contraction). ``context`` as in
+    :func:`z_vertex_diagonal`."""
+    context = loop_context(params, inputs) if context is None else context
+    ckm = inputs["ckm"]
+    y, y_hat = params["yL"], context["y_hat"]
+    up, down = context["m_q"][UP_S1], context["m_q"][DOWN_S1]
+    j_a, j_c_up, j_c_down = w_loop_functions((up / params["M_S1"]) ** 2, (down / params["M_S1"]) ** 2)
+    v_re, v_im = jnp.real(ckm)[:, :, None], jnp.imag(ckm)[:, :, None]  # [i, j, 1]
+    y_re, y_im = jnp.real(y), jnp.imag(y)  # [i, a]
+    h_re, h_im = jnp.real(y_hat), jnp.imag(y_hat)  # [j, a]
+    weight = j_a[:, :, None]
+    q_re = jnp.sum((v_re * y_re[:, None, :] - v_im * y_im[:, None, :]) * weight, axis=0)  # [j, a]
+    q_im = jnp.sum((v_re * y_im[:, None, :] + v_im * y_re[:, None, :]) * weight, axis=0)
+    vertex = jnp.sum(h_re * q_re + h_im * q_im, axis=0)
+    legs = 0.5 * (jnp.sum((y_re**2 + y_im**2) * j_c_up[:, None], axis=0)
+                  + jnp.sum((h_re**2 + h_im**2) * j_c_down[:, None], axis=0))
+    return N_C / (16.0 * jnp.pi**2) * (vertex + legs)
+
+
+def zdecay_observables(params, inputs, context=None):
+    """Z-pole widths of every lepton, the invisible width, Z and W lepton-universality ratios (module docstring).
+    ``context``: :func:`kernels.leptoquark.context.loop_context` if already known."""
+    context = loop_context(params, inputs) if context is None else context
     s_w2 = inputs["s_W2"]
     g_l, g_r = -0.5 + s_w2, s_w2
-    diagonal = z_vertex_diagonal(params, inputs)
+    diagonal = z_vertex_diagonal(params, inputs, context)
     width = 2.0 * (g_l * diagonal["L"] + g_r * diagonal["R"]) / (g_l**2 + g_r**2)
     out = {f"dgamma_z_{name}_rel": width[k] for k, name in enumerate(_LEPTONS)}
     out["n_nu_z"] = 3.0 + 2.0 / G_NU * jnp.sum(diagonal["nu"])
     out["r_z_mumu_ee"] = (1.0 + width[_MU]) / (1.0 + width[_E])
     out["r_z_tautau_mumu"] = (1.0 + width[_TAU]) / (1.0 + width[_MU])
-    w_width = 1.0 + 2.0 * jnp.real(jnp.diagonal(w_vertex_correction(params, inputs)))
+    w_width = 1.0 + 2.0 * w_vertex_diagonal(params, inputs, context)
     out["r_w_mue"] = w_width[_MU] / w_width[_E]
     out["r_w_taumu"] = w_width[_TAU] / w_width[_MU]
     out["r_w_taue"] = w_width[_TAU] / w_width[_E]

@@ -19,9 +19,9 @@ import pytest
 
 from flavorscan.kernels.constants import base_inputs
 from flavorscan.kernels.leptoquark import conversion, dipoles, zdecay
+from tests.kernels.lq_points import MATRICES, point
 from tests.reference import lq_dipoles_numpy as ref
 
-MATRICES = ("fL", "fR", "yL", "yR")
 BATCH = 32  # every evaluation is padded to this size, so the pipeline compiles once
 E, MU, TAU = 0, 1, 2
 U, C, T = 0, 1, 2
@@ -45,16 +45,6 @@ def all_observables(params, inputs):
 
 
 _BATCHED = jax.jit(jax.vmap(all_observables, in_axes=(0, None)))
-
-
-def point(m_r2=1000.0, m_s1=1000.0, **entries):
-    """A point with the given coupling entries, e.g. fL=((C, MU, 0.3),); everything else zero."""
-    params = {name: np.zeros((3, 3), np.complex128) for name in MATRICES}
-    for name, items in entries.items():
-        for q, lep, val in items:
-            params[name][q, lep] = val
-    params.update(M_R2=np.float64(m_r2), M_S1=np.float64(m_s1), m0I0=np.float64(1e-6))
-    return params
 
 
 def evaluate(points, inputs=INPUTS):

@@ -19,23 +19,14 @@ import pytest
 
 from flavorscan.kernels.constants import base_inputs
 from flavorscan.kernels.leptoquark import zdecay
+from tests.kernels.lq_points import MATRICES, point
 from tests.reference import lq_electroweak_numpy as ref
 
-MATRICES = ("fL", "fR", "yL", "yR")
 E, MU, TAU = 0, 1, 2
 U, C, T = 0, 1, 2
 INPUTS = base_inputs("paper2022")
 M_Z = float(INPUTS["m_Z"])
 _OBS = jax.jit(zdecay.zdecay_observables)
-
-
-def point(m_r2=1000.0, m_s1=1000.0, **entries):
-    params = {name: np.zeros((3, 3), np.complex128) for name in MATRICES}
-    for name, items in entries.items():
-        for q, lep, val in items:
-            params[name][q, lep] = val
-    params.update(M_R2=np.float64(m_r2), M_S1=np.float64(m_s1), m0I0=np.float64(1e-6))
-    return params
 
 
 def observables(params, inputs=INPUTS):
