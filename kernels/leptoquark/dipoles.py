@@ -22,7 +22,7 @@ and their coefficients add. From them
     BR(l_i -> l_j gamma) = alpha (m_i^2 - m_j^2)^3 / (4 m_i^3 Gamma_i) (|sigma_L^{ij}|^2 + |sigma_R^{ij}|^2)
 
 with alpha = alpha_dipole (Thomson limit) and Gamma_i the total width. Quark masses are the loop masses of the card's
-loop_quark_masses option (kernels.leptoquark.zdecay.loop_masses): the letter's m_q(m_q) (m_c = 1.27, m_t = 160 GeV),
+loop_quark_masses option (kernels.leptoquark.context.loop_masses): the letter's m_q(m_q) (m_c = 1.27, m_t = 160 GeV),
 which reproduce its numbers, or MSbar masses run to each leptoquark's mass ("lq_scale"). Cross-checks in
 tests/test_lq_dipoles.py: heavy-LQ logarithms, the letter's Table I bounds and the TX-I g-2 values.
 """

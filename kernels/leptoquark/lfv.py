@@ -48,12 +48,11 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from flavorscan.kernels.leptoquark.context import DOWN_R2, UP_R2, UP_S1, loop_context, loop_masses
+from flavorscan.kernels.leptoquark.context import DOWN_R2, UP_R2, UP_S1, loop_context
 from flavorscan.kernels.leptoquark.couplings import f_r_hat
 from flavorscan.kernels.leptoquark.dipoles import dipole_pieces, total_dipole_coefficients
-from flavorscan.kernels.leptoquark.loops import abs2, loop_functions
-from flavorscan.kernels.leptoquark.zdecay import (vertex_functions, z_coupling_shift, z_vertex_corrections,
-                                                  z_zero_momentum_pairs)
+from flavorscan.kernels.leptoquark.loops import abs2
+from flavorscan.kernels.leptoquark.zdecay import vertex_functions, z_vertex_corrections, z_zero_momentum_pairs
 from flavorscan.kernels.observable import Observable
 
 _E, _MU, _TAU = 0, 1, 2
@@ -144,26 +143,8 @@ def gamma_tau_pion(vectors, scalars, m_tau, m_l, m_pi, f_pi, m_u, m_d):
 def photon_penguin(params, inputs, q):
     """K_{L,R} [3x3 complex, coefficient of l-bar_a gamma P l_b per unit e^2 Q_f (f-bar gamma f)] at momentum
     transfer q (module docstring, item 3)."""
-    masses = loop_masses(params, inputs)
-    (up_r2, down_r2), (up_s1, _) = masses["R2"], masses["S1"]
-    m_r2, m_s1 = params["M_R2"], params["M_S1"]
-    f_hat = f_r_hat(params["fR"], inputs["ckm"])
-    loops = (  # coupling, quark masses, LQ mass, photon charge of the coupled field, chirality
-        (params["fL"], up_r2, m_r2, Q_UP, "L"),
-        (params["yL"], up_s1, m_s1, -Q_UP, "L"),
-        (params["fR"], up_r2, m_r2, Q_UP, "R"),
-        (f_hat, down_r2, m_r2, Q_DOWN, "R"),
-        (params["yR"], up_s1, m_s1, -Q_UP, "R"),
-    )
-    distinct = loop_functions((jnp.stack([up_r2, down_r2, up_s1]) / jnp.stack([m_r2, m_r2, m_s1])[..., None]) ** 2)
-    rows = jnp.asarray([0, 2, 0, 1, 2])
-    weights = jnp.stack([jnp.conj(c)[:, :, None] * c[:, None, :] for c, *_ in loops])
-    charges = jnp.asarray([loop[3] for loop in loops], dtype=jnp.result_type(up_r2))
-    pole, _ = z_coupling_shift(weights, jnp.stack([loop[1] for loop in loops]), jnp.stack([loop[2] for loop in loops]),
-                               charges, charges, jnp.full_like(charges, Q_LEPTON), q,
-                               functions=tuple(f[rows] for f in distinct))
-    k = pole / q**2
-    return jnp.sum(k[:2], axis=0), jnp.sum(k[2:], axis=0)
+    return _photon_penguin(params, q, loop_context(params, inputs),
+                           lambda c: jnp.conj(c)[:, :, None] * c[:, None, :])
 
 
 def _photon_loops(params, context):
@@ -188,11 +169,19 @@ def photon_penguin_pairs(params, inputs, q, pairs, context=None):
     without the full flavour matrices), loop by loop. ``context``: :func:`kernels.leptoquark.context.loop_context`
     if already known."""
     context = loop_context(params, inputs) if context is None else context
+    return _photon_penguin(params, q, context,
+                           lambda c: jnp.stack([jnp.conj(c[:, a]) * c[:, b] for a, b in pairs], axis=-1))
+
+
+def _photon_penguin(params, q, context, lepton_weights):
+    """(K_L, K_R) summed over the loops of :func:`_photon_loops`; ``lepton_weights(coupling)`` gives the coupling
+    products lambda*_{q a} lambda_{q b} with the quark on the leading axis (the full matrices or chosen pairs)."""
     k = {"L": 0.0, "R": 0.0}
     for c, m_q, mass, charge, functions, chirality in _photon_loops(params, context):
         full, _ = vertex_functions(m_q, mass, charge, charge, jnp.full_like(charge, Q_LEPTON), q, functions=functions)
-        weights = jnp.stack([jnp.conj(c[:, a]) * c[:, b] for a, b in pairs], axis=-1)  # (q, P)
-        total = jnp.sum(weights * full[:, None], axis=0)  # over the quarks (a reduce: see zdecay._quark_sum)
+        weights = lepton_weights(c)
+        # over the quarks (a reduce: see zdecay._quark_sum)
+        total = jnp.sum(weights * full.reshape(full.shape + (1,) * (weights.ndim - 1)), axis=0)
         k[chirality] = k[chirality] + N_C_PRE * total / q**2
     return k["L"], k["R"]
 

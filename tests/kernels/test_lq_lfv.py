@@ -20,17 +20,17 @@ import pytest
 
 from flavorscan.kernels.constants import base_inputs
 from flavorscan.kernels.leptoquark import dipoles, lfv
+from tests.kernels import lq_points
+from tests.kernels.lq_points import MATRICES
 from tests.reference import lq_electroweak_numpy as ew
 
-MATRICES = ("fL", "fR", "yL", "yR")
 E, MU, TAU = 0, 1, 2
 INPUTS = base_inputs("paper2022")
 
 
-def random_point(rng, scale=0.5, m_r2=1300.0, m_s1=1700.0):
-    params = {k: scale * (rng.normal(size=(3, 3)) + 1j * rng.normal(size=(3, 3))) / math.sqrt(2) for k in MATRICES}
-    params.update(M_R2=m_r2, M_S1=m_s1, m0I0=1e-6)
-    return params
+def random_point(rng, m_r2=1300.0, m_s1=1700.0):
+    """Complex normal couplings with E|z|^2 = 0.25 (lq_points.random_point)."""
+    return lq_points.random_point(rng, m_r2, m_s1, scale=0.5 / math.sqrt(2))
 
 
 @pytest.fixture(scope="module")

@@ -18,16 +18,10 @@ import pytest
 
 from flavorscan.kernels.constants import base_inputs
 from flavorscan.kernels.leptoquark import mixing
+from tests.kernels.lq_points import MATRICES, random_point
 from tests.reference import lq_mixing_numpy as ref
 
-MATRICES = ("fL", "fR", "yL", "yR")
 M_T = 172.5
-
-
-def random_point(rng, m_r2, m_s1, scale=0.3):
-    params = {k: scale * (rng.normal(size=(3, 3)) + 1j * rng.normal(size=(3, 3))) for k in MATRICES}
-    params.update(M_R2=m_r2, M_S1=m_s1, m0I0=1e-6)
-    return params
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +42,7 @@ def test_box_coefficients_against_quadrature():
     rng = np.random.default_rng(41)
     inputs = base_inputs("current")
     for _ in range(5):
-        params = random_point(rng, rng.uniform(800, 3000), rng.uniform(800, 3000))
+        params = random_point(rng, rng.uniform(800, 3000), rng.uniform(800, 3000), scale=0.3)
         want = ref.coefficients(params, inputs["ckm"])
         for key, (out_row, in_row) in {"bs": (1, 2), "bd": (0, 2), "sd": (0, 1)}.items():
             got = [complex(c) for c in mixing.down_type_coefficients(params, inputs, out_row, in_row)]
