@@ -635,5 +635,5 @@ def load_dataframe(directory, columns: Iterable[str] | str | None = None):
     try:
         import pandas as pd
     except ImportError:
-        raise UserError("load_dataframe needs pandas: pip install pandas") from None
+        raise UserError('load_dataframe needs pandas: pip install -e ".[pandas]" (or: pip install pandas)') from None
     return pd.DataFrame(load(directory, columns))
