@@ -22,6 +22,7 @@ import numpy as np
 
 from flavorscan.scanner import plots
 from flavorscan.scanner.errors import UserError
+from flavorscan.scanner.plots.levels import DEFAULT_CL, cl_label
 from flavorscan.scanner.provenance import PROVENANCE_KEYS
 
 FORMATS = ("html", "md")
@@ -88,9 +89,14 @@ class _Doc:
         else:
             self.parts.append(text + "\n")
 
-    def pre(self, text: str) -> None:
+    def pre(self, text: str, folded: str | None = None) -> None:
+        """Preformatted text; ``folded``: in HTML, closed under this line until clicked (a long block would
+        push every figure several screens down)."""
         if self.fmt == "html":
-            self.parts.append(f"<pre>{html.escape(text)}</pre>")
+            block = f"<pre>{html.escape(text)}</pre>"
+            if folded:
+                block = f"<details><summary>{html.escape(folded)}</summary>{block}</details>"
+            self.parts.append(block)
         else:
             self.parts.append("```\n" + text + "\n```\n")
 
@@ -137,6 +143,7 @@ class _Doc:
             ".wide{overflow-x:auto}pre{background:#f6f6f6;padding:0.8em;overflow-x:auto;font-size:12px}"
             "img{max-width:100%;border:1px solid #eee}figure{margin:1.5em 0}"
             "figcaption{font-size:13px;color:#555}.note{color:#a33;font-size:13px}"
+            "summary{cursor:pointer;color:#236;font-size:13px}"
         )
         return (
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
@@ -198,7 +205,8 @@ def build_report(directory, out, *, fmt: str = "html", top: int = 10, corner_max
     for key, values in (summary.get("provenance_variants") or {}).items():
         doc.note(f"{key} differs between segments: {', '.join(map(str, values))}")
     doc.h(3, "Card (resolved)")
-    doc.pre(compact_json(card) if card else "(no card recorded)")
+    card_text = compact_json(card) if card else "(no card recorded)"
+    doc.pre(card_text, folded=f"show the resolved card ({card_text.count(chr(10)) + 1} lines)")
 
     # -- counts ------------------------------------------------------------------------------------
     doc.h(2, "Counts")
@@ -288,10 +296,13 @@ def build_report(directory, out, *, fmt: str = "html", top: int = 10, corner_max
     profile_cols = data.varying(profile_cols) if profile_cols else []
     if profile_cols and "chi2_total" in data.columns:
         add("profiles.png", "Profile χ²", "1D profile χ²: min chi2_total per bin among rows passing every limit, relative to "
-            "the overall minimum (dashed: Δχ² = 1, 4).", lambda p: plots.profiles(data, profile_cols, p, dpi=dpi))
+            f"the overall minimum (lines: Δχ² = 1, 4, the {' and '.join(map(cl_label, DEFAULT_CL))} levels of one "
+            "parameter).", lambda p: plots.profiles(data, profile_cols, p, dpi=dpi))
     for x, y in data.presets.report_planes:
         if data.has(x) and data.has(y) and len(data.varying([x, y])) == 2:
-            add(f"obs_{x}_{y}.png", f"{x} vs {y}", f"{x} against {y}, coloured by the first failing constraint.",
+            add(f"obs_{x}_{y}.png", f"{x} vs {y}", f"{x} against {y}, coloured by the first failing constraint; "
+                "in red the measurements of the run's set: bands of ±1σ, ±2σ, or the 68.27 % and 95.45 % "
+                "ellipses of two correlated measurements; hatched: excluded by a limit.",
                 lambda p, x=x, y=y: plots.scatter(data, x, y, p, color="constraint", dpi=dpi))
     corner_info = {}
 

@@ -45,7 +45,8 @@ def register(subparsers) -> None:
                              "limit-type constraint (profile default)")
     xs = parser.add_mutually_exclusive_group()
     xs.add_argument("--logx", dest="logx", action="store_const", const=True, default=None,
-                    help="log x axis (default: automatic, log when positive values span > 2 decades)")
+                    help="log x axis (default: automatic: log when positive values span more than a decade, "
+                         "symlog when values of both signs or zero span many decades, else linear)")
     xs.add_argument("--linx", dest="logx", action="store_const", const=False, help="linear x axis")
     ys = parser.add_mutually_exclusive_group()
     ys.add_argument("--logy", dest="logy", action="store_const", const=True, default=None,
@@ -57,6 +58,9 @@ def register(subparsers) -> None:
     parser.add_argument("--max-points", type=int, default=None, metavar="N",
                         help="scatter: draw at most N points (all viable ones kept, the rest at random; "
                              "default 300000)")
+    parser.add_argument("--cl", metavar="P[,P...]", default=None,
+                        help="confidence levels of the delta chi2 lines (profiles) and of the measurement bands "
+                             "and ellipses (scatter, profiles), e.g. 0.6827,0.9545 (the default: 1 and 2 sigma)")
     parser.add_argument("--title", default=None, help="replace the automatic title")
     parser.add_argument("--dpi", type=int, default=120, help="resolution of PNG output (default 120)")
     parser.set_defaults(handler=run)
@@ -65,6 +69,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from flavorscan.scanner import plots
     from flavorscan.scanner.errors import UserError
+    from flavorscan.scanner.plots.levels import parse_cl
 
     if args.bins is not None and not 2 <= args.bins <= 1000:
         raise UserError(f"--bins: expected 2..1000, got {args.bins}")
@@ -72,9 +77,11 @@ def run(args) -> int:
         raise UserError(f"--max-points: expected >= 1, got {args.max_points}")
     if not 10 <= args.dpi <= 1200:
         raise UserError(f"--dpi: expected 10..1200, got {args.dpi}")
+    cl = parse_cl(args.cl) if args.cl is not None else None
     path, note = plots.plot(args.directory, x=args.x, y=args.y, kind=args.kind, preset=args.preset,
                             color=args.color, rows=args.rows, bins=args.bins, logx=args.logx, logy=args.logy,
-                            max_points=args.max_points, output=args.output, title=args.title, dpi=args.dpi)
+                            max_points=args.max_points, cl=cl, output=args.output, title=args.title,
+                            dpi=args.dpi)
     if note:
         print(f"flavorscan: note: {note}", file=sys.stderr)
     print(f"wrote {path}")

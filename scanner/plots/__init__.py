@@ -6,8 +6,11 @@ Modules, one job each:
 
 - :mod:`.data`: :class:`RunData`, the columns of a run directory or merged file by name (column expressions
   ``abs:NAME``, ``arg:NAME``, ``A*B``), row selections, the run's card, model and presets;
-- :mod:`.binning`: log-axis decisions, bin edges (a grid scan's own grid), binned minima / flags, subsampling;
+- :mod:`.binning`: axis scales (log, symlog), clipped colour ranges, bin edges (a grid scan's own grid),
+  binned minima / flags, subsampling;
 - :mod:`.labels`: axis labels, constraint labels and mathtext-safe titles;
+- :mod:`.levels`: confidence levels: Δχ² from scipy.stats.chi2, their labels, ``--cl``;
+- :mod:`.measurements`: the run's measurement set on observable axes (bands, correlated ellipses, limits);
 - :mod:`.canvas`: optional matplotlib, Agg figures, saving, shared axis and colour conventions;
 - :mod:`.figures`: the generic figures;
 - :mod:`.dispatch`: what a ``flavorscan plot`` request draws.

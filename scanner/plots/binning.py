@@ -2,13 +2,19 @@
 own grid), per-bin minima and flags, and random subsampling of the rows drawn.
 
 Axes are logarithmic when the values are positive and span more than one decade (|z| axes: ``abs:``
-expressions and their products, more than half a decade, the letter's style for |couplings|), linear
-otherwise.
+expressions and their products, more than half a decade, the letter's style for |couplings|); symmetric-log
+(:class:`Scale` "symlog") when some values are zero or negative and their magnitudes span more than
+SYMLOG_DECADES decades above a low quantile (sign-changing, heavy-tailed observables: on a linear axis
+nearly every point would sit on one line); linear otherwise.
+
+Colour scales (:func:`color_limits`) are clipped to the bulk of the values, so that a few extreme rows
+(a χ² of 1e24) do not flatten every other colour.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -16,6 +22,25 @@ from flavorscan.scanner.plots.data import factors, split_prefix
 
 LOG_DECADES = 1.0  # automatic log axis when positive values span more than this many decades
 MODULUS_LOG_DECADES = 0.5  # ... and for |z| axes (abs: expressions and their products)
+SYMLOG_DECADES = 2.0  # symlog when the nonzero |values| span more than this from their SYMLOG_QUANTILE up
+SYMLOG_QUANTILE = 0.1  # the linear part of a symlog axis reaches the decade below this quantile of |values|
+CHI2_COLOR_SPAN = 25.0  # a χ² colour scale spans at most this Δχ² above its minimum (the best keep their colours)
+COLOR_QUANTILES = (0.01, 0.99)  # any other colour column: between these quantiles
+
+
+class Scale(NamedTuple):
+    """How an axis maps values: ``kind`` "linear", "log" or "symlog" (``linthresh``: half-width of its
+    linear part around zero)."""
+
+    kind: str
+    linthresh: float = 0.0
+
+    @property
+    def log(self) -> bool:
+        return self.kind == "log"
+
+
+LINEAR, LOG = Scale("linear"), Scale("log")
 
 
 def is_modulus_expr(expr: str) -> bool:
@@ -44,9 +69,60 @@ def auto_log(values: np.ndarray, expr: str | None = None) -> bool:
     return decades(values) > log_threshold(expr)
 
 
+def symlog_threshold(values: np.ndarray) -> float | None:
+    """linthresh of a symlog axis for ``values``, or None when none is needed: only when some finite value
+    is <= 0 (a log axis cannot show them) and the nonzero magnitudes span more than SYMLOG_DECADES decades
+    from their SYMLOG_QUANTILE to their maximum; then the power of ten at or below that quantile."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 2 or np.all(v > 0):
+        return None
+    mags = np.abs(v[v != 0])
+    if mags.size < 2:
+        return None
+    low = float(np.quantile(mags, SYMLOG_QUANTILE))
+    if math.log10(mags.max() / low) <= SYMLOG_DECADES:
+        return None
+    return 10.0 ** math.floor(math.log10(low))
+
+
+def axis_scale(values, forced: bool | None, expr: str | None = None) -> Scale:
+    """The :class:`Scale` of an axis of ``values``: ``forced`` (--logx True / --linx False) if given, else
+    log (:func:`auto_log`), symlog (:func:`symlog_threshold`) or linear."""
+    if forced is not None:
+        return LOG if forced else LINEAR
+    if auto_log(values, expr):
+        return LOG
+    threshold = symlog_threshold(values)
+    return Scale("symlog", threshold) if threshold else LINEAR
+
+
 def log_axis(values, forced: bool | None, expr: str | None = None) -> bool:
-    """Whether an axis of ``values`` is logarithmic: ``forced`` (--logx/--linx) if given, else automatic."""
+    """Whether an axis of ``values`` is logarithmic (binned figures: log or linear bins): ``forced``
+    (--logx/--linx) if given, else automatic."""
     return auto_log(values, expr) if forced is None else bool(forced)
+
+
+def color_limits(values, chi2: bool = False) -> tuple[float, float, bool, str]:
+    """(vmin, vmax, log, extend) of a colour scale for ``values``: for χ² from the minimum to at most
+    CHI2_COLOR_SPAN above it, linear; for any other column
+    between the COLOR_QUANTILES quantiles, logarithmic when those are positive and a factor > 100 apart.
+    ``extend`` ("neither", "min", "max", "both") says which ends clip values (colour-bar arrows)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return 0.0, 1.0, False, "neither"
+    lo_all, hi_all = float(v.min()), float(v.max())
+    if chi2:
+        lo, hi, log = lo_all, min(hi_all, lo_all + CHI2_COLOR_SPAN), False
+    else:
+        lo, hi = (float(q) for q in np.quantile(v, COLOR_QUANTILES))
+        log = lo > 0 and hi / lo > 100
+    if hi <= lo:  # (nearly) constant bulk: the full range, or a unit around a constant
+        lo, hi = (lo_all, hi_all) if hi_all > lo_all else (lo_all - 0.5, lo_all + 0.5)
+        log = False
+    extend = {(False, False): "neither", (True, False): "min", (False, True): "max", (True, True): "both"}
+    return lo, hi, log, extend[(lo_all < lo, hi_all > hi)]
 
 
 def usable(mask: np.ndarray, *arrays_and_logs) -> np.ndarray:
@@ -100,6 +176,17 @@ def grid_edges(values: np.ndarray, log: bool, bins: int, max_unique: int = 200) 
         e = np.concatenate([[first], mids, [last]])
         return 10.0**e if log else e
     return _regular_edges(values, log, bins)
+
+
+def scale_edges(values: np.ndarray, scale: Scale, bins: int, max_unique: int = 200) -> np.ndarray:
+    """Bin edges on an axis of :class:`Scale` ``scale``: :func:`grid_edges` on linear and log axes; on a
+    symlog axis ``bins`` bins equal in sign(v) log10(1 + |v| / linthresh) (even on the drawn axis)."""
+    if scale.kind != "symlog":
+        return grid_edges(values, scale.log, bins, max_unique)
+    v = np.asarray(values, dtype=float)
+    t = np.sign(v) * np.log10(1.0 + np.abs(v) / scale.linthresh)
+    e = _regular_edges(t, False, bins)
+    return np.sign(e) * (10.0 ** np.abs(e) - 1.0) * scale.linthresh
 
 
 def bin_index(values, edges) -> np.ndarray:

@@ -1,6 +1,7 @@
 """matplotlib, kept optional and stateless: the import with its install hint, Agg figures, saving, and the axis
 and colour conventions every figure shares (log axes with light minor ticks, plain tick labels on short log
-axes, colour scales, category colours, marker sizes, outlines of sets of bins).
+axes, symlog axes with sparse ticks, clipped colour scales, category colours, marker sizes, legend entries
+of one size, outlines of sets of bins).
 
 Figures are drawn with matplotlib's object API on the Agg canvas: no pyplot, no global state, never
 ``show()``. matplotlib is an optional dependency (``pip install matplotlib, or pip install -e '.[plot]'
@@ -16,8 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from flavorscan.scanner.errors import UserError
+from flavorscan.scanner.plots.binning import LINEAR, LOG, Scale, color_limits
 from flavorscan.scanner.plots.labels import label
 
+LEGEND_MARKER_SIZE = 6.0  # points: legend markers keep this size whatever the scatter's marker size
 MPL_MISSING = "matplotlib is needed for plots: pip install matplotlib (the plot extra: pip install -e '.[plot]' in a checkout)"
 
 
@@ -66,18 +69,47 @@ def set_log(ax, which: str) -> None:
     axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
 
 
-def set_axes(ax, data, x: str, y: str | None, logx: bool, logy: bool) -> None:
+def set_scale(ax, which: str, scale: Scale) -> None:
+    """Scale of axis ``which`` ("x"/"y"): log (:func:`set_log`, plain labels on short axes), symlog with the
+    scale's linthresh (linear part one decade wide), or linear."""
+    if scale.kind == "log":
+        set_log(ax, which)
+        _plain_log_labels(ax, which)
+    elif scale.kind == "symlog":
+        (ax.set_xscale if which == "x" else ax.set_yscale)("symlog", linthresh=scale.linthresh, linscale=1.0)
+        _symlog_ticks(ax, which, scale.linthresh)
+
+
+SYMLOG_TICKS_PER_SIDE = 3
+
+
+def _symlog_ticks(ax, which: str, linthresh: float) -> None:
+    """Major ticks of a symlog axis: 0 and at most SYMLOG_TICKS_PER_SIDE powers of ten on each side, evenly
+    spaced in decades (matplotlib's default, a tick per decade, overlaps on an axis of 15 decades)."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    lo, hi = ax.get_xlim() if which == "x" else ax.get_ylim()
+    first = math.floor(math.log10(linthresh))
+    ticks = [0.0]
+    for sign, end in ((1.0, hi), (-1.0, -lo)):
+        if end <= linthresh:
+            continue
+        top = math.floor(math.log10(end))
+        step = max(1, math.ceil((top - first + 1) / SYMLOG_TICKS_PER_SIDE))
+        ticks += [sign * 10.0**e for e in range(top, first - 1, -step)]
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_locator(FixedLocator(sorted(ticks)))
+    axis.set_minor_locator(NullLocator())
+
+
+def set_axes(ax, data, x: str, y: str | None, logx: bool | Scale, logy: bool | Scale) -> None:
     """Label the axes of ``ax`` with the column expressions ``x`` and ``y`` of ``data`` (a RunData; no y
-    label for y=None) and set their scales."""
+    label for y=None) and set their scales (a :class:`Scale`, or True for log / False for linear)."""
     ax.set_xlabel(label(x, data.registry))
     if y is not None:
         ax.set_ylabel(label(y, data.registry))
-    if logx:
-        set_log(ax, "x")
-        _plain_log_labels(ax, "x")
-    if logy:
-        set_log(ax, "y")
-        _plain_log_labels(ax, "y")
+    for which, scale in (("x", logx), ("y", logy)):
+        set_scale(ax, which, scale if isinstance(scale, Scale) else (LOG if scale else LINEAR))
     math_offsets(ax)
 
 
@@ -103,15 +135,27 @@ def math_offsets(ax) -> None:
             fmt.set_useMathText(True)
 
 
-def color_norm(values):
-    """Colour normalisation of the values a scatter is coloured by (χ², any column): logarithmic when the
-    finite values are positive and span more than two decades, linear between their extremes otherwise
-    (0..1 without finite values)."""
+def color_scale(values, chi2: bool = False):
+    """(norm, extend) of a colour scale for ``values`` (:func:`~flavorscan.scanner.plots.binning.color_limits`:
+    clipped to the bulk of the values; ``extend`` for the colour bar's arrows)."""
     _, _, mcolors, _ = require_matplotlib()
-    v = values[np.isfinite(values)]
-    if v.size and v.min() > 0 and v.max() / v.min() > 100:
-        return mcolors.LogNorm(vmin=v.min(), vmax=v.max())
-    return mcolors.Normalize(vmin=v.min() if v.size else 0.0, vmax=v.max() if v.size else 1.0)
+    lo, hi, log, extend = color_limits(values, chi2)
+    norm = mcolors.LogNorm(vmin=lo, vmax=hi) if log else mcolors.Normalize(vmin=lo, vmax=hi)
+    return norm, extend
+
+
+def line_handle(label_: str, color="black"):
+    """A legend entry for an outline drawn in ``color``."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], color=color, lw=1.2, label=label_)
+
+
+def marker_handle(label_: str, color="black", edge="none"):
+    """A legend entry for scatter points, LEGEND_MARKER_SIZE whatever the size of the points drawn."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], ls="none", marker="o", ms=LEGEND_MARKER_SIZE, color=color, mec=edge, label=label_)
 
 
 def category_colors(n, avoid_green: bool = False):

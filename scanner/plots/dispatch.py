@@ -10,6 +10,7 @@ from flavorscan.scanner.errors import UserError
 from flavorscan.scanner.plots.canvas import require_matplotlib
 from flavorscan.scanner.plots.data import RunData
 from flavorscan.scanner.plots.figures import DEFAULT_MAX_POINTS, profile1d, profile2d, scatter
+from flavorscan.scanner.plots.levels import DEFAULT_CL
 
 
 def default_name(*parts) -> str:
@@ -34,15 +35,16 @@ def draw_preset(data: RunData, name: str, output=None, *, x=None, y=None, bins=N
 
 
 def plot(directory, *, x=None, y=None, kind=None, preset=None, color=None, rows=None, bins=None, logx=None,
-         logy=None, max_points=None, output=None, title=None, dpi: int = 120) -> tuple[Path, str | None]:
+         logy=None, max_points=None, cl=None, output=None, title=None, dpi: int = 120) -> tuple[Path, str | None]:
     """Draw what ``flavorscan plot`` asks for from the run in ``directory``: the model's ``preset``, else a
     scatter of ``x`` against ``y`` (``kind`` "scatter", the default with ``y``), a 2D profile (``kind``
-    "profile" with ``y``) or a 1D profile of ``x`` (without ``y``). Returns (path written, one-line note
-    about the run or None). Options that do not apply are one-line UserErrors."""
+    "profile" with ``y``) or a 1D profile of ``x`` (without ``y``); ``cl``: confidence levels of the Δχ²
+    lines and the measurement bands (default DEFAULT_CL). Returns (path written, one-line note about the
+    run or None). Options that do not apply are one-line UserErrors."""
     require_matplotlib()  # fail early with the install hint
     if preset is not None:
-        if kind is not None or color is not None or rows is not None:
-            raise UserError(f"--preset {preset} takes no --kind, --color or --rows")
+        if kind is not None or color is not None or rows is not None or cl is not None:
+            raise UserError(f"--preset {preset} takes no --kind, --color, --rows or --cl")
         data = RunData(directory)
         path = draw_preset(data, preset, output, x=x, y=y, bins=bins, logx=logx, logy=logy, title=title, dpi=dpi)
         return path, data.note
@@ -57,7 +59,7 @@ def plot(directory, *, x=None, y=None, kind=None, preset=None, color=None, rows=
     if kind == "profile" and color is not None:
         raise UserError("--color applies to scatter plots only (a profile is coloured by delta chi2)")
     data = RunData(directory)
-    common = dict(logx=logx, logy=logy, title=title, dpi=dpi)
+    common = dict(logx=logx, logy=logy, cl=cl or DEFAULT_CL, title=title, dpi=dpi)
     if kind == "scatter":
         path = scatter(data, x, y, output or default_name(x, "vs", y), color=color or "chi2", rows=rows or "all",
                        max_points=max_points or DEFAULT_MAX_POINTS, **common)

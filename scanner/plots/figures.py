@@ -14,10 +14,12 @@ from typing import Sequence
 import numpy as np
 
 from flavorscan.scanner.errors import UserError
-from flavorscan.scanner.plots import binning
+from flavorscan.scanner.plots import binning, measurements
 from flavorscan.scanner.plots.canvas import (
     category_colors,
-    color_norm,
+    color_scale,
+    line_handle,
+    marker_handle,
     marker_size,
     math_offsets,
     new_figure,
@@ -28,13 +30,15 @@ from flavorscan.scanner.plots.canvas import (
 )
 from flavorscan.scanner.plots.data import RunData, split_prefix
 from flavorscan.scanner.plots.labels import constraint_label, figure_title, label
+from flavorscan.scanner.plots.levels import DEFAULT_CL, cl_label, dchi2_levels
 
 COLOR_BUILTINS = ("chi2", "constraint")
 DEFAULT_MAX_POINTS = 300_000
-
-# Δχ² levels of 68.27% / 95.45% confidence for one and two profiled parameters
-DCHI2_1D = (1.0, 4.0)
-DCHI2_2D = (2.30, 6.18)
+DENSE_POINTS = 50_000  # a chi2/column scatter of more points is drawn as an image of bins
+DENSE_BINS = 160  # ... with this many bins per axis (random scans)
+DENSE_GRID_UNIQUE = 500  # ... or a grid scan's own cells, up to this many values per axis
+CORNER_CONTOUR_POINTS = 500  # the corner plot draws density contours from this many points on
+CORNER_MISSING = 'the corner plot needs the corner package: pip install -e ".[plot]"'
 
 
 def scatter(
@@ -48,11 +52,14 @@ def scatter(
     logx: bool | None = None,
     logy: bool | None = None,
     max_points: int = DEFAULT_MAX_POINTS,
+    cl: Sequence[float] = DEFAULT_CL,
     title: str | None = None,
     dpi: int = 120,
 ) -> Path:
     """Scatter plot of two columns, coloured by chi2_total ("chi2"), by the first failing constraint
-    ("constraint") or by any column expression. Viable points get a black edge (chi2/column colouring)."""
+    ("constraint") or by any column expression. Viable points get a black edge (chi2/column colouring).
+    Axes are linear, log or symlog (:func:`~flavorscan.scanner.plots.binning.axis_scale`); a measured
+    observable on an axis gets its measurement at the levels ``cl`` (:mod:`.measurements`)."""
     data.require_rows()
     data.check(x), data.check(y)
     if color not in COLOR_BUILTINS:
@@ -60,16 +67,19 @@ def scatter(
     xv = np.asarray(data.get(x), dtype=float)
     yv = np.asarray(data.get(y), dtype=float)
     base = data.select(rows)
-    lx = binning.log_axis(xv[base], logx, x)
-    ly = binning.log_axis(yv[base], logy, y)
-    mask = binning.usable(base, (xv, lx), (yv, ly))
+    sx = binning.axis_scale(xv[base], logx, x)
+    sy = binning.axis_scale(yv[base], logy, y)
+    mask = binning.usable(base, (xv, sx.log), (yv, sy.log))
     if not mask.any():
         raise UserError(f"no finite {x}, {y} values to plot in {data.path} (rows={rows})")
     viable = data.viable()
     idx, sampled = binning.subsample(mask, viable, max_points)
-    fig = new_figure(8.8 if color == "constraint" else 7.0, 5.2)
+    fig = new_figure(8.8 if color == "constraint" else 7.0, 5.6)
     ax = fig.add_subplot()
     s = marker_size(idx.size)
+    # rasterized points: a vector file of 10^5 markers stays small; the axes, text and lines stay vector
+    points = dict(lw=0, rasterized=True)
+    handles = []
     if color == "constraint":
         cat, names = data.first_failing()
         present = np.bincount(cat[idx], minlength=len(names))
@@ -81,12 +91,9 @@ def scatter(
             sel = idx[cat[idx] == i]
             name = names[i]
             text = f"{'fails ' if i < len(names) - 2 else ''}{constraint_label(name)} ({sel.size})"
-            ax.scatter(xv[sel], yv[sel], s=s * (2.0 if name == "viable" else 1.0), lw=0,
-                       color=special.get(i, colors.get(i)), label=text, zorder=3 if name == "viable" else 2)
-        # outside the axes, on the right: a legend inside would hide points of the dense regions
-        ax.legend(title="first failing\nconstraint", fontsize=7, title_fontsize=8,
-                  markerscale=max(1.0, math.sqrt(25.0 / s)), loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                  frameon=False, borderaxespad=0.0)
+            ax.scatter(xv[sel], yv[sel], s=s * (2.0 if name == "viable" else 1.0),
+                       color=special.get(i, colors.get(i)), zorder=3 if name == "viable" else 2, **points)
+            handles.append(marker_handle(text, special.get(i, colors.get(i))))
         what = "coloured by the first failing constraint (card order)"
     else:
         cname = "chi2_total" if color == "chi2" else color
@@ -95,25 +102,55 @@ def scatter(
         good = order[np.isfinite(cv[order])]
         bad = order[~np.isfinite(cv[order])]
         if bad.size:
-            ax.scatter(xv[bad], yv[bad], s=s, lw=0, color="0.75", label=f"{cname} not finite ({bad.size})")
-        norm = color_norm(cv[good])
-        # low chi2 dark (visible on white) and drawn last; viable points larger, with a black edge
-        plain, best = good[~viable[good]], good[viable[good]]
-        sc = None
-        for rows_, size, edge in ((plain, s, "none"), (best, 2.2 * s, "black")):
-            if rows_.size:
-                sc = ax.scatter(xv[rows_], yv[rows_], c=cv[rows_], s=size, cmap="viridis", norm=norm,
-                                edgecolors=edge, linewidths=0.5, zorder=3 if edge == "black" else 2)
+            ax.scatter(xv[bad], yv[bad], s=s, color="0.75", **points)
+            handles.append(marker_handle(f"{cname} not finite ({bad.size})", "0.75"))
+        norm, extend = color_scale(cv[good], chi2=cname == "chi2_total")
+        dense = good.size > DENSE_POINTS
+        if dense:
+            sc = _dense_image(ax, xv[good], yv[good], cv[good], viable[good], sx, sy, norm)
+            handles.append(line_handle(f"viable ({int(viable[idx].sum())}): outline of their bins"))
+        else:
+            # low chi2 dark (visible on white) and drawn last; viable points larger, with a black edge
+            plain, best = good[~viable[good]], good[viable[good]]
+            sc = None
+            for rows_, size, edge in ((plain, s, "none"), (best, 2.2 * s, "black")):
+                if rows_.size:
+                    sc = ax.scatter(xv[rows_], yv[rows_], c=cv[rows_], s=size, cmap="viridis", norm=norm,
+                                    edgecolors=edge, linewidths=0.5, zorder=3 if edge == "black" else 2,
+                                    rasterized=True)
+            handles.append(marker_handle(f"viable ({int(viable[idx].sum())})", "none", "black"))
         if sc is not None:
-            fig.colorbar(sc, ax=ax, label=label(cname, data.registry))
-        nv = int(viable[idx].sum())
-        ax.scatter([], [], s=25, facecolors="none", edgecolors="black", label=f"viable ({nv})")
-        ax.legend(fontsize=8, loc="best", framealpha=0.8, markerscale=max(1.0, math.sqrt(25.0 / s)))
-        what = f"coloured by {cname}"
-    set_axes(ax, data, x, y, lx, ly)
+            fig.colorbar(sc, ax=ax, label=label(cname, data.registry) + (" (min per bin)" if dense else ""),
+                         extend=extend)
+        what = f"coloured by {cname}" + (", lowest per bin" if dense else "")
+    set_axes(ax, data, x, y, sx, sy)
+    handles += measurements.draw(ax, data, x, y, cl, sx.log, sy.log)
+    if color == "constraint":  # outside the axes, on the right: inside it would hide points
+        ax.legend(handles=handles, title="first failing\nconstraint", fontsize=7, title_fontsize=8,
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, borderaxespad=0.0)
+    else:
+        fig.legend(handles=handles, fontsize=7, loc="outside lower center", ncols=1 if len(handles) > 2 else 2,
+                   frameon=False)
     note = f"{mask.sum()} rows ({rows})" + (f", {idx.size} drawn at random" if sampled else "")
     ax.set_title(figure_title(data, f"{what}; {note}", title), fontsize=9)
     return save(fig, out, dpi)
+
+
+def _dense_image(ax, xs, ys, cs, viable, sx, sy, norm):
+    """Too many points to scatter (tiny markers alias into stripes on a grid scan): the lowest colour value
+    per bin as an image (DENSE_BINS per axis, or the grid's own cells) and the viable bins' outline.
+    Returns the mesh (for the colour bar)."""
+    ex = binning.scale_edges(xs, sx, DENSE_BINS, max_unique=DENSE_GRID_UNIQUE)
+    ey = binning.scale_edges(ys, sy, DENSE_BINS, max_unique=DENSE_GRID_UNIQUE)
+    ix, iy = binning.bin_index(xs, ex), binning.bin_index(ys, ey)
+    nx, ny = len(ex) - 1, len(ey) - 1
+    grid = binning.binned_min(ix, iy, cs, nx, ny)
+    mesh = ax.pcolormesh(ex, ey, np.ma.masked_invalid(grid).T, cmap="viridis", norm=norm, shading="flat",
+                         rasterized=True)
+    inside = np.nan_to_num(binning.binned_any(ix, iy, viable, nx, ny)) > 0
+    if inside.any():
+        outline(ax, ex, ey, inside, color="black", lw=1.2, zorder=3)
+    return mesh
 
 
 def profile2d(
@@ -126,11 +163,13 @@ def profile2d(
     bins: int | None = None,
     logx: bool | None = None,
     logy: bool | None = None,
+    cl: Sequence[float] = DEFAULT_CL,
     title: str | None = None,
     dpi: int = 120,
 ) -> Path:
     """Binned profile: min chi2_total per (x, y) bin, shown as Δχ² to the overall minimum, with the
-    2-parameter 68% / 95% contours (Δχ² = 2.30, 6.18) as outlines of whole bins and the best row as a star."""
+    2-parameter confidence regions of the levels ``cl`` (Δχ² = chi2.ppf(cl, 2): 2.30, 6.18 for 68.27 %,
+    95.45 %) as outlines of whole bins, the best row as a star and measured observables' bands."""
     data.require_rows()
     data.check(x), data.check(y)
     xv = np.asarray(data.get(x), dtype=float)
@@ -150,21 +189,27 @@ def profile2d(
     dchi2 = grid - cmin
     fig = new_figure(7.0, 5.2)
     ax = fig.add_subplot()
-    vmax = max(10.0, min(float(np.nanmax(dchi2)), 25.0)) if np.isfinite(np.nanmax(dchi2)) else 25.0
+    levels = dchi2_levels(cl, 2)
+    # the colour scale reaches past the widest region, at most Δχ² = 25 (farther bins: the top colour)
+    top = max(10.0, 1.5 * levels[-1])
+    vmax = max(top, min(float(np.nanmax(dchi2)), 25.0)) if np.isfinite(np.nanmax(dchi2)) else 25.0
     mesh = ax.pcolormesh(ex, ey, np.ma.masked_invalid(dchi2).T, cmap="viridis_r", vmin=0.0, vmax=vmax,
                          shading="flat")
-    fig.colorbar(mesh, ax=ax, label=r"$\Delta\chi^2$ (min per bin)", extend="max")
+    fig.colorbar(mesh, ax=ax, label=r"$\Delta\chi^2$ (min per bin)",
+                 extend="max" if np.nanmax(dchi2) > vmax else "neither")
     # confidence regions as outlines of whole bins (no interpolation between bins)
-    for level, style, name in zip(DCHI2_2D, ("-", "--"), ("68%", "95%")):
+    for level, style, c in zip(levels, ("-", "--", "-.", ":"), cl):
         inside = np.nan_to_num(dchi2, nan=np.inf) <= level
         if inside.any():
             outline(ax, ex, ey, inside, color="red", lw=1.1, ls=style,
-                    label=f"{name} CL, 2 parameters ($\\Delta\\chi^2 \\leq$ {level})")
+                    label=f"{cl_label(c)} CL, 2 parameters ($\\Delta\\chi^2 \\leq$ {level:.2f})")
     best = np.argmin(cs)
     ax.plot(xs[best], ys[best], marker="*", color="red", ms=12, mec="white", ls="none",
             label=f"best: $\\chi^2$ = {cs[best]:.4g}")
-    fig.legend(fontsize=8, loc="outside lower center", ncols=3, frameon=False)  # never over the bins
     set_axes(ax, data, x, y, lx, ly)
+    extra = measurements.draw(ax, data, x, y, cl, lx, ly)
+    handles = ax.get_legend_handles_labels()[0] + extra
+    fig.legend(handles=handles, fontsize=8, loc="outside lower center", ncols=2, frameon=False)  # not over the bins
     ax.set_title(figure_title(data, f"profile: min $\\chi^2$ per bin over {mask.sum()} rows ({rows})", title),
                  fontsize=9)
     return save(fig, out, dpi)
@@ -179,12 +224,14 @@ def profile1d(
     bins: int | None = None,
     logx: bool | None = None,
     logy: bool | None = None,
+    cl: Sequence[float] = DEFAULT_CL,
     title: str | None = None,
     dpi: int = 120,
     ax=None,
 ) -> Path | None:
-    """1D profile χ²: min chi2_total per x bin, as Δχ² to the minimum over all bins, with the 68% / 95%
-    levels (Δχ² = 1, 4). ``ax``: draw into an existing axes instead of a new figure (returns None)."""
+    """1D profile χ²: min chi2_total per x bin, as Δχ² to the minimum over all bins, with the levels of
+    ``cl`` for one parameter (Δχ² = chi2.ppf(cl, 1): 1, 4 for 68.27 %, 95.45 %). ``ax``: draw into an
+    existing axes instead of a new figure (returns None)."""
     data.require_rows()
     data.check(x)
     xv = np.asarray(data.get(x), dtype=float)
@@ -208,9 +255,10 @@ def profile1d(
     ok = np.isfinite(dchi2)
     ax.stairs(np.where(ok, dchi2, np.nan), ex, color="C0", lw=1.6, baseline=None)
     ax.plot(cx[ok], dchi2[ok], "o", color="C0", ms=2.5)
-    for level, name in zip(DCHI2_1D, ("68%", "95%")):
-        ax.axhline(level, color="0.4", ls="--" if level > 1 else ":", lw=0.9)
-        ax.annotate(f"{name}", (1.0, level), xycoords=("axes fraction", "data"), fontsize=7,
+    levels = dchi2_levels(cl, 1)
+    for k, (level, c) in enumerate(zip(levels, cl)):
+        ax.axhline(level, color="0.4", ls=":" if k == 0 else "--", lw=0.9)
+        ax.annotate(cl_label(c), (1.0, level), xycoords=("axes fraction", "data"), fontsize=7,
                     ha="right", va="bottom", color="0.3")
     top = float(np.nanmax(dchi2))
     use_log_y = logy if logy is not None else top > 100
@@ -218,7 +266,7 @@ def profile1d(
         ax.set_yscale("symlog", linthresh=10.0)
         ax.set_ylim(0, top * 1.5)
     else:
-        ax.set_ylim(0, max(9.0, top * 1.05))
+        ax.set_ylim(0, max(9.0, 1.15 * levels[-1], top * 1.05))  # room for the top level's label
     if lx:
         set_log(ax, "x")
     math_offsets(ax)
@@ -231,16 +279,17 @@ def profile1d(
     return None
 
 
-def profiles(data: RunData, columns: Sequence[str], out, *, title: str | None = None, dpi: int = 120) -> Path:
-    """A grid of 1D profile χ² panels (:func:`profile1d`, rows passing every limit), one per column, three
-    per row."""
+def profiles(data: RunData, columns: Sequence[str], out, *, cl: Sequence[float] = DEFAULT_CL,
+             title: str | None = None, dpi: int = 120) -> Path:
+    """A grid of 1D profile χ² panels (:func:`profile1d`, rows passing every limit, levels ``cl``), one per
+    column, three per row."""
     n = len(columns)
     ncol = min(3, n)
     nrow = math.ceil(n / ncol)
     fig = new_figure(4.2 * ncol, 3.2 * nrow + 0.5)
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for k, col in enumerate(columns):
-        profile1d(data, col, None, ax=axes[k // ncol][k % ncol])
+        profile1d(data, col, None, cl=cl, ax=axes[k // ncol][k % ncol])
     for k in range(n, nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
     fig.suptitle(figure_title(data, "1D profile χ² (rows passing every limit)", title), fontsize=9)
@@ -324,6 +373,15 @@ def _corner_values(data: RunData, expr: str, mask: np.ndarray) -> tuple[np.ndarr
     return v / 10.0**exp, f"{text} [$10^{{{exp}}}$]"
 
 
+def _corner_module():
+    """The ``corner`` package, imported on first use (part of the plot extra)."""
+    try:
+        import corner as corner_lib
+    except ImportError:
+        raise UserError(CORNER_MISSING) from None
+    return corner_lib
+
+
 def corner(
     data: RunData,
     out,
@@ -334,11 +392,12 @@ def corner(
     title: str | None = None,
     dpi: int = 100,
 ) -> tuple[Path, list[str], list[str]]:
-    """Corner plot of the viable points' parameters that vary (magnitudes for complex couplings; order of
-    :func:`corner_order`): histograms on the diagonal, scatter below. A parameter whose values are positive
-    and span more than a decade (|couplings|: half a decade) is shown as log10. Returns (path, plotted,
-    left out beyond ``max_params``)."""
+    """Corner plot (the ``corner`` package) of the viable points' parameters that vary (magnitudes for
+    complex couplings; order of :func:`corner_order`): histograms on the diagonal, points and their density
+    contours below. A parameter whose values are positive and span more than a decade (|couplings|: half a
+    decade) is shown as log10. Returns (path, plotted, left out beyond ``max_params``)."""
     data.require_rows()
+    corner_lib = _corner_module()
     viable = data.viable() & data.finite()
     if not viable.any():
         raise UserError(f"no viable points in {data.path} (corner plot of viable points)")
@@ -354,58 +413,28 @@ def corner(
     shown, left = exprs[:max_params], exprs[max_params:]
     n = len(shown)
     vals, names = zip(*(_corner_values(data, e, viable) for e in shown))
-    idx, _ = binning.subsample(np.ones(vals[0].size, bool), None, max_points)
+    table = np.column_stack(vals)
+    table = table[np.all(np.isfinite(table), axis=1)]
+    idx, _ = binning.subsample(np.ones(len(table), bool), None, max_points)
+    table = table[idx]
     panel = max(1.3, min(2.2, 16.0 / n))
-    margin_l, margin_b, margin_t = 1.0, 1.0, 0.6  # inches
-    side = panel * n
-    fig = new_figure(side + margin_l + 0.2, side + margin_b + margin_t)
-    fig.set_layout_engine(None)  # a uniform grid: fixed margins are much faster than constrained layout
-    W, H = fig.get_size_inches()
-    fig.subplots_adjust(left=margin_l / W, right=1 - 0.2 / W, bottom=margin_b / H, top=1 - margin_t / H,
-                        wspace=0.06, hspace=0.06)
-    grid = fig.add_gridspec(n, n)
-    axes = [[fig.add_subplot(grid[i, j]) if j <= i else None for j in range(n)] for i in range(n)]
-    s = max(1.0, min(10.0, 2000.0 / max(idx.size, 1)))
-    ranges = []
-    for v in vals:
-        f = v[np.isfinite(v)]
-        lo, hi = (float(f.min()), float(f.max())) if f.size else (0.0, 1.0)
-        pad = 0.03 * (hi - lo) if hi > lo else 0.5
-        ranges.append((lo - pad, hi + pad))
-    from matplotlib.ticker import MaxNLocator
-
-    for i in range(n):
-        for j in range(n):
-            ax = axes[i][j]
-            if ax is None:
-                continue
-            if i == j:
-                v = vals[i][np.isfinite(vals[i])]
-                nb = int(np.clip(math.sqrt(max(v.size, 1)), 5, 30))
-                ax.hist(v, bins=nb, range=ranges[i], color="C0", histtype="stepfilled", alpha=0.75)
-                ax.set_yticks([])
-            else:
-                ax.scatter(vals[j][idx], vals[i][idx], s=s, lw=0, color="C0", alpha=0.6, rasterized=True)
-                ax.set_ylim(ranges[i])
-                ax.yaxis.set_major_locator(MaxNLocator(3))
-            ax.set_xlim(ranges[j])
-            ax.xaxis.set_major_locator(MaxNLocator(3))
-            for axis in (ax.xaxis, ax.yaxis):
-                fmt = axis.get_major_formatter()
-                if hasattr(fmt, "set_useOffset"):
-                    fmt.set_useOffset(False)
-            ax.tick_params(labelsize=7, length=2)
-            if i == n - 1:
-                ax.set_xlabel(names[j], fontsize=8)
-                for t in ax.get_xticklabels():
-                    t.set_rotation(45)
-            else:
-                ax.set_xticklabels([])
-            if j == 0 and i > 0:
-                ax.set_ylabel(names[i], fontsize=8)
-            elif i != j or j > 0:
-                ax.set_yticklabels([])
+    fig = new_figure(panel * n + 1.2, panel * n + 1.4)
+    fig.set_layout_engine(None)  # corner places its own grid
+    # few points: plain markers, no density contours (a handful of points makes no contour)
+    dense = len(table) >= CORNER_CONTOUR_POINTS
+    corner_lib.corner(
+        table, fig=fig, labels=list(names), bins=int(np.clip(math.sqrt(len(table)), 5, 30)),
+        max_n_ticks=3, use_math_text=True, plot_density=False, plot_contours=dense, fill_contours=False,
+        color="C0", hist_kwargs={"histtype": "stepfilled", "alpha": 0.75},
+        data_kwargs={"alpha": 0.5 if dense else 0.8, "ms": 1.5 if dense else 2.5},
+        label_kwargs={"fontsize": 10}, labelpad=0.04,
+    )
+    for ax in fig.axes:
+        ax.tick_params(labelsize=8, length=3)
+    fig.subplots_adjust(left=1.0 / fig.get_figwidth(), bottom=1.0 / fig.get_figheight(),
+                        right=1 - 0.15 / fig.get_figwidth(), top=1 - 0.55 / fig.get_figheight(),
+                        wspace=0.08, hspace=0.08)
     extra = f"; {len(left)} more varying parameters not shown" if left else ""
     fig.suptitle(figure_title(data, f"corner plot of the viable points ({int(viable.sum())}){extra}", title),
-                 fontsize=9, y=1 - 0.08 / H, va="top")
+                 fontsize=9, y=1 - 0.08 / fig.get_figheight(), va="top")
     return save(fig, out, dpi), shown, left

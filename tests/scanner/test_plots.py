@@ -160,16 +160,68 @@ def test_scatter_constraint_legend_counts(lq_run, tmp_path, figures):
     data = plots.RunData(lq_run)
     plots.scatter(data, "r_d", "r_dstar", tmp_path / "c.png", color="constraint", dpi=60)
     (fig,) = figures
-    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    counts = [int(re.search(r"\((\d+)\)$", t).group(1)) for t in texts]
+    legend = fig.axes[0].get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    counted = [t for t in texts if re.search(r"\((\d+)\)$", t)]
+    counts = [int(re.search(r"\((\d+)\)$", t).group(1)) for t in counted]
     assert sum(counts) == data.rows
     cat, names = data.first_failing()
     assert f"viable ({int(data.viable().sum())})" in texts
-    assert len(texts) == np.count_nonzero(np.bincount(cat, minlength=len(names)))
+    assert len(counted) == np.count_nonzero(np.bincount(cat, minlength=len(names)))
+    # the R_D-R_D* measurement (correlated: an ellipse) is the one other entry
+    assert [t for t in texts if t not in counted] == [
+        t for t in texts if "measured (ρ = -0.38)" in t and "95.45 % (2σ)" in t]
+    # legend markers have one size, whatever the size of the points drawn
+    from flavorscan.scanner.plots.canvas import LEGEND_MARKER_SIZE
+
+    sizes = {h.get_markersize() for h in legend.legend_handles if hasattr(h, "get_markersize")}
+    assert sizes == {LEGEND_MARKER_SIZE}
     # the legend sits outside the axes: it never hides points
     fig.canvas.draw()
     legend_box = fig.axes[0].get_legend().get_window_extent()
     assert legend_box.x0 >= fig.axes[0].get_window_extent().x1 - 1
+
+
+def test_cl_levels_and_labels(lq_run, tmp_path, capsys, figures):
+    """--cl: the 1D profile's lines at chi2.ppf(p, 1), the 2D profile's outlines labelled with chi2.ppf(p, 2),
+    both labelled with the level (and nσ where it is one)."""
+    from scipy.stats import chi2
+
+    code, _, err = cli(["plot", lq_run, "--x", "M_S1", "--cl", "0.9973,0.6827,0.95", "-o", tmp_path / "p.png",
+                        "--dpi", "50"], capsys)
+    assert code == 0, err
+    ax = figures[-1].axes[0]
+    lines = sorted(line.get_ydata()[0] for line in ax.lines if len(line.get_ydata()) == 2)
+    assert lines == pytest.approx(sorted(chi2.ppf([0.6827, 0.95, 0.9973], 1)))
+    assert {t.get_text() for t in ax.texts} == {"68.27 % (1σ)", "95 %", "99.73 % (3σ)"}
+    code, _, err = cli(["plot", lq_run, "--x", "r_d", "--y", "r_dstar", "--kind", "profile", "-o",
+                        tmp_path / "q.png", "--dpi", "50"], capsys)
+    assert code == 0, err
+    texts = [t.get_text() for t in figures[-1].legends[0].get_texts()]
+    assert any("95.45 % (2σ) CL, 2 parameters" in t and "6.18" in t for t in texts)
+    assert any("measured (ρ = -0.38)" in t for t in texts)  # the R_D, R_D* ellipse on the profile
+
+
+def test_dense_scatter_is_an_image(zp_run, tmp_path, monkeypatch, figures):
+    """More points than DENSE_POINTS (here lowered): min χ² per bin as an image, viable bins outlined, no
+    markers (tiny markers on a grid alias into stripes); the colour bar is clipped to min + 25."""
+    from matplotlib.collections import LineCollection, QuadMesh
+
+    from flavorscan.scanner import plots
+    from flavorscan.scanner.plots import figures as figure_module
+
+    monkeypatch.setattr(figure_module, "DENSE_POINTS", 100)
+    data = plots.RunData(zp_run)
+    plots.scatter(data, "m_Zp", "g_X", tmp_path / "d.png", dpi=50)
+    fig = figures[-1]
+    ax = fig.axes[0]
+    assert points_drawn(fig) == 0
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    assert mesh.get_array().shape == (40, 48)  # the grid's own cells (g_X rows, m_Zp columns)
+    assert any(isinstance(c, LineCollection) for c in ax.collections)  # the viable bins' outline
+    chi2 = data.chi2()
+    assert mesh.norm.vmin == pytest.approx(np.nanmin(chi2))
+    assert mesh.norm.vmax == pytest.approx(min(np.nanmax(chi2), np.nanmin(chi2) + 25.0))
 
 
 @pytest.mark.parametrize(
@@ -237,8 +289,9 @@ def test_constraint_summary_and_corner(lq_run, tmp_path, figures):
     assert len(shown) == 6 and left
     corner_fig = figures[-1]
     n_viable = int(data.viable().sum())
-    below = [ax for ax in corner_fig.axes if points_drawn_ax(ax)]
-    assert len(below) == 6 * 5 // 2 and all(points_drawn_ax(ax) == n_viable for ax in below)
+    assert len(corner_fig.axes) == 6 * 6  # the corner package's grid (upper triangle hidden)
+    below = [ax for ax in corner_fig.axes if any(len(line.get_xdata()) == n_viable for line in ax.lines)]
+    assert len(below) == 6 * 5 // 2  # every pair of parameters shows every viable point
 
 
 # --------------------------------------------------------------------------------------------------
@@ -580,6 +633,9 @@ def test_unknown_column_names_close_matches(lq_run, tmp_path, capsys):
         ["--x", "r_d", "--y", "r_k", "--color", "nonexistent"],
         ["--x", "r_d", "--y", "r_k", "-o", "plot.xyz"],
         ["--preset", "zprime"],  # not a preset of the lq model
+        ["--x", "M_S1", "--cl", "95"],
+        ["--x", "M_S1", "--cl", "0.68,x"],
+        ["--preset", "lq-couplings", "--cl", "0.9"],
     ],
 )
 def test_option_errors(lq_run, tmp_path, capsys, monkeypatch, extra):
@@ -632,5 +688,5 @@ def test_help_lists_options(capsys):
         main(["plot", "--help"])
     assert exc.value.code == 0
     text = capsys.readouterr().out
-    for opt in ("--x", "--y", "--color", "--kind", "--preset", "--logx", "--liny", "abs:NAME"):
+    for opt in ("--x", "--y", "--color", "--kind", "--preset", "--logx", "--liny", "abs:NAME", "--cl"):
         assert opt in text

@@ -11,7 +11,7 @@ import numpy as np
 from flavorscan.kernels.names import ENTRY_NAMES
 from flavorscan.scanner.errors import UserError
 from flavorscan.scanner.plots.binning import auto_log, subsample
-from flavorscan.scanner.plots.canvas import color_norm, marker_size, new_figure, save, set_axes
+from flavorscan.scanner.plots.canvas import color_scale, marker_size, new_figure, save, set_axes
 from flavorscan.scanner.plots.data import RunData, factors, split_prefix
 from flavorscan.scanner.plots.figures import DEFAULT_MAX_POINTS
 from flavorscan.scanner.plots.labels import figure_title, label
@@ -80,21 +80,21 @@ def coupling_planes(data: RunData, out, *, max_panels: int = 6, title: str | Non
     chi2 = data.chi2() if "chi2_total" in data.columns else np.zeros(data.rows)
     idx, sampled = subsample(viable, None, DEFAULT_MAX_POINTS)
     order = idx[np.argsort(-np.nan_to_num(chi2[idx], nan=np.inf))]  # lowest chi2 drawn last (on top)
-    norm = color_norm(chi2[order])
+    norm, extend = color_scale(chi2[order], chi2=True)
     s = marker_size(order.size, lo=2.0)
     sc = None
     for k, (a, b, why) in enumerate(pairs):
         ax = axes[k // ncol][k % ncol]
         av, bv = np.asarray(data.get(a), float)[order], np.asarray(data.get(b), float)[order]
         la, lb = auto_log(av, a), auto_log(bv, b)
-        sc = ax.scatter(av, bv, c=chi2[order], cmap="viridis", norm=norm, s=s, lw=0)
+        sc = ax.scatter(av, bv, c=chi2[order], cmap="viridis", norm=norm, s=s, lw=0, rasterized=True)
         set_axes(ax, data, a, b, la, lb)
         if why:
             ax.set_title(why, fontsize=9)
     for k in range(n, nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
     if sc is not None:
-        fig.colorbar(sc, ax=axes, label=label("chi2_total"), shrink=0.9)
+        fig.colorbar(sc, ax=axes, label=label("chi2_total"), shrink=0.9, extend=extend)
     note = f"{int(viable.sum())} viable points" + (f" ({idx.size} drawn at random)" if sampled else "")
     fig.suptitle(figure_title(data, f"|coupling| planes of the viable points; {note}", title), fontsize=9)
     return save(fig, out, dpi)

@@ -19,7 +19,14 @@ from flavorscan.scanner.plots.binning import (
     subsample,
     usable,
 )
-from flavorscan.scanner.plots.canvas import category_colors, new_figure, require_matplotlib, save, set_axes
+from flavorscan.scanner.plots.canvas import (
+    category_colors,
+    marker_handle,
+    new_figure,
+    require_matplotlib,
+    save,
+    set_axes,
+)
 from flavorscan.scanner.plots.data import RunData
 from flavorscan.scanner.plots.labels import constraint_label, figure_title
 
@@ -137,9 +144,8 @@ def exclusion(
     viable = data.viable()[mask]
     if viable.any():
         vi, _ = subsample(viable, None, 20_000)
-        h = ax.scatter(xs[vi], ys[vi], s=4, color="black", lw=0, label=f"viable points ({int(viable.sum())})",
-                       zorder=5)
-        handles.append(h)
+        ax.scatter(xs[vi], ys[vi], s=4, color="black", lw=0, zorder=5, rasterized=True)
+        handles.append(marker_handle(f"viable points ({int(viable.sum())})"))
     ax.set_xlim(ex[0], ex[-1])
     ax.set_ylim(ey[0], ey[-1])
     set_axes(ax, data, x, y, lx, ly)
