@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK
 """``python -m flavorscan`` runs the command line (the same as the ``flavorscan`` console script)."""
 
 import sys

@@ -20,13 +20,12 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import sys
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding
 
 from flavorscan.scanner import models
 from flavorscan.scanner.errors import StopRequested, UserError
@@ -55,8 +54,8 @@ class ScanEngine:
         self._finish_program = jax.jit(self._finish_chunk)
         self._gather = jax.jit(self._gather_rows)
         index = jax.ShapeDtypeStruct((), jnp.int64)
-        params = jax.eval_shape(self._sample_program, index)
-        shapes = jax.eval_shape(self._finish_program, params, index, index)[0]
+        self._params_shape = jax.eval_shape(self._sample_program, index)
+        shapes = jax.eval_shape(self._finish_program, self._params_shape, index, index)[0]
         self.column_dtypes = {name: np.dtype(shape.dtype) for name, shape in shapes.items()}
         self._integer = jax.dtypes.canonicalize_dtype(np.int64)
         self._n_points = [jax.device_put(np.asarray(self.scan["n"], dtype=self._integer), d) for d in self.devices]
@@ -169,10 +168,24 @@ class ScanEngine:
         """Points of the scan in chunk ``chunk_index`` (the last chunk may be partial)."""
         return max(0, min(self.chunk_size, self.scan["n"] - chunk_index * self.chunk_size))
 
+    def compile(self) -> None:
+        """Compile the sampling and chunk programs for every device ahead of the first step, so that a run can
+        report compilation (seconds to minutes) apart from evaluation; the jitted calls of the steps then find
+        the executables in JAX's cache. The gather programs are small and compile on first use."""
+        for k, device in enumerate(self.devices):
+            index = jax.device_put(np.asarray(0, dtype=self._integer), device)
+            self._sample_program.lower(index).compile()
+            where = SingleDeviceSharding(device)
+            params = jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=where,
+                                                                 weak_type=s.weak_type), self._params_shape)
+            self._finish_program.lower(params, index, self._n_points[k]).compile()
+
     def run(self, writer, shard=(0, 1), progress=None, stop=None) -> dict:
         """Evaluate every planned chunk not yet finished in the writer's directory; returns a summary.
-        ``stop``: an object whose ``requested`` attribute, checked before and after every step, ends the run
-        with a StopRequested (the chunks finished so far are in the writer).
+        ``progress``: a :class:`flavorscan.scanner.progress.Progress` (compilation, then points against
+        what this run still has to evaluate: a resumed run counts only what is left). ``stop``: an object
+        whose ``requested`` attribute, checked before and after every step, ends the run with a
+        StopRequested (the chunks finished so far are in the writer).
 
         Host memory does not depend on the number of chunks: the planned chunks are a lazy range and only
         the finished ones (the writer's manifest) are held as a set."""
@@ -182,45 +195,37 @@ class ScanEngine:
         planned_points = self.chunk_size * (len(planned) - 1) + self.chunk_points(planned[-1]) if planned else 0
         todo_points = planned_points - sum(self.chunk_points(c) for c in done)
         pending = (c for c in planned if c not in done)
-        kept = evaluated = chunks = 0
-        start = time.perf_counter()
-        while batch := list(itertools.islice(pending, len(self.devices))):
-            if stop is not None and stop.requested:  # a signal before the first step (start-up, resume scan)
-                raise StopRequested
-            for c, (rows, counts) in self.evaluate_chunks(batch).items():
-                writer.add_chunk(c, rows, counts=counts)
-                kept += len(rows["point_id"])
-            chunks += len(batch)
-            evaluated += sum(self.chunk_points(c) for c in batch)
+        kept = viable = evaluated = chunks = 0
+        start = time.perf_counter()  # the run's seconds include compilation, as they always did
+        if todo_points:
+            if progress is None:
+                self.compile()
+            else:
+                with progress.compiling(f"the {self.card['model']} scan kernel"):
+                    self.compile()
+        if progress is not None:
+            progress.start(todo_points)
+        try:
+            while batch := list(itertools.islice(pending, len(self.devices))):
+                if stop is not None and stop.requested:  # a signal before the first step (start-up, resume scan)
+                    raise StopRequested
+                step_start = time.perf_counter()
+                for c, (rows, counts) in self.evaluate_chunks(batch).items():
+                    writer.add_chunk(c, rows, counts=counts)
+                    kept += len(rows["point_id"])
+                    viable += counts["viable"]
+                chunks += len(batch)
+                evaluated += sum(self.chunk_points(c) for c in batch)
+                if progress is not None:
+                    progress.note(f"chunks {', '.join(map(str, batch))}: {time.perf_counter() - step_start:.3f} s")
+                    progress.update(evaluated, kept, viable)
+                if stop is not None and stop.requested:
+                    raise StopRequested
+        finally:
             if progress is not None:
-                progress.update(evaluated, todo_points, kept, time.perf_counter() - start)
-            if stop is not None and stop.requested:
-                raise StopRequested
+                progress.close()
         return {"chunks_skipped": len(done), "chunks_evaluated": chunks, "points_evaluated": evaluated,
                 "rows_kept": kept, "seconds": time.perf_counter() - start}
-
-
-class Progress:
-    """One self-overwriting line on a terminal (points/s, rows kept, ETA); silent when not a TTY."""
-
-    def __init__(self, stream=None, enabled=None):
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self._last = 0.0
-
-    def update(self, points: int, total: int, kept: int, seconds: float):
-        """``points`` of the ``total`` this run evaluates are done (a resumed run counts only what is left)."""
-        if not self.enabled or (seconds - self._last < 0.5 and points < total):
-            return
-        self._last = seconds
-        rate = points / seconds if seconds > 0 else 0.0
-        eta = (total - points) / rate if rate > 0 else float("inf")
-        self.stream.write(
-            f"\r{points:>12,d}/{total:,d} points  {rate:,.0f} points/s  {kept:,d} rows kept  ETA {eta:,.0f} s   "
-        )
-        if points >= total:
-            self.stream.write("\n")
-        self.stream.flush()
 
 
 def initialise_distributed() -> tuple[int, int]:

@@ -80,7 +80,7 @@ def with_overrides(card: dict, n: int | None = None, seed: int | None = None) ->
     return dict(card, scan=scan)
 
 
-def run_scan(card: dict, out, *, shard=(0, 1), restart: bool = False, progress: bool = False,
+def run_scan(card: dict, out, *, shard=(0, 1), restart: bool = False, progress=False,
              segment_rows: int | None = None, segment_seconds: float | None = None, stop=None) -> dict:
     """Evaluate the card's [scan] (the chunks of ``shard``) into the run directory ``out``, resuming what is
     there. Returns the summary {"chunks_skipped", "chunks_evaluated", "points_evaluated", "rows_kept",
@@ -91,13 +91,15 @@ def run_scan(card: dict, out, *, shard=(0, 1), restart: bool = False, progress: 
         out: run directory (created; resumed if it holds this card's run; refused if it holds another).
         shard: (index, count): evaluate chunks c with c % count == index.
         restart: discard the directory's previous results.
-        progress: a self-overwriting progress line on stderr when it is a terminal.
+        progress: True: progress on stderr (compilation, then a bar on a terminal or plain lines every 30 s);
+            or a :class:`flavorscan.scanner.progress.Progress` (the command's, with its -q/-v/interval).
         segment_rows, segment_seconds: when the writer closes a segment file (defaults of the store).
         stop: an object whose ``requested`` attribute ends the run after the current step (StopRequest).
     """
     from flavorscan.scanner import store
     from flavorscan.scanner.config import identity
-    from flavorscan.scanner.engine import Progress, ScanEngine
+    from flavorscan.scanner.engine import ScanEngine
+    from flavorscan.scanner.progress import Progress
     from flavorscan.scanner.provenance import provenance
 
     if "scan" not in card:
@@ -118,10 +120,12 @@ def run_scan(card: dict, out, *, shard=(0, 1), restart: bool = False, progress: 
                 likelihood_hash=card["likelihood"]["hash"],
                 approximate_constraints=engine.point_function.constraints.approximate)
     planned = len(engine.planned_chunks(shard))
+    if not isinstance(progress, Progress):
+        progress = Progress("run", enabled=bool(progress))
     with store.RunWriter(out, card, info, shard=shard, restart=restart, planned_chunks=engine.n_chunks,
                          rows_per_segment=segment_rows, seconds_per_segment=segment_seconds,
                          identity=identity(card)) as writer:
-        summary = engine.run(writer, shard=shard, progress=Progress(enabled=None if progress else False), stop=stop)
+        summary = engine.run(writer, shard=shard, progress=progress, stop=stop)
     if stop is not None and stop.requested:  # a signal during the final segment write: written, now stop
         raise StopRequested
     summary.update(out=str(out), shard=f"{shard[0]}/{shard[1]}", chunks_planned=planned)

@@ -18,11 +18,13 @@ def _throughput(model: str) -> Benchmark:
     def run(options) -> dict:
         from flavorscan.scanner.bench.breakdown import stage_breakdown
         from flavorscan.scanner.bench.throughput import bench_card, run_bench
+        from flavorscan.scanner.progress import from_args
 
         card = bench_card(model, options.n or 65536, options.chunk_size, options.seed)
         if options.breakdown:
             return stage_breakdown(card, repeat=options.repeat)
-        return run_bench(card, model, repeat=options.repeat, dtype=options.dtype)
+        return run_bench(card, model, repeat=options.repeat, dtype=options.dtype,
+                         progress=from_args(options, f"bench {model}"))
 
     return Benchmark(model, f"throughput of the {model} pipeline (fixed work, compile excluded)", run,
                      frozenset({"breakdown"}))

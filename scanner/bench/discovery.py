@@ -16,14 +16,15 @@ from flavorscan.scanner.errors import UserError
 DEFAULT_SECONDS = 60.0
 
 
-def discovery_rates(card: dict, seconds: float) -> dict:
-    """One set: run the card's discovery for ``seconds`` (batches in order) and measure it."""
+def discovery_rates(card: dict, seconds: float, progress=None) -> dict:
+    """One set: run the card's discovery for ``seconds`` (batches in order) and measure it (``progress``: a
+    :class:`flavorscan.scanner.progress.Progress` of this run)."""
     from flavorscan.scanner.discover.driver import run_discover
 
     card = dict(card, discover=dict(card["discover"], seconds=seconds, evals=None))
     cpu0, wall0 = time.process_time(), time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        summary = run_discover(card, out)
+        summary = run_discover(card, out, progress=progress)
     cpu = time.process_time() - cpu0
     wall = time.perf_counter() - wall0
     patterns = {family["pattern"] for family in summary["families"]}
@@ -54,6 +55,7 @@ def bench_discovery(options, model: str, default_card: str) -> dict:
     from flavorscan.scanner.cardkeys import parse_toml
     from flavorscan.scanner.config import MAX_CARD_BYTES, resolve_card
     from flavorscan.scanner.files import read_regular_file
+    from flavorscan.scanner.progress import from_args
 
     if options.card:
         base = parse_toml(read_regular_file(options.card, MAX_CARD_BYTES, "card"), options.card)
@@ -69,7 +71,8 @@ def bench_discovery(options, model: str, default_card: str) -> dict:
         raw = copy.deepcopy(base)
         raw["measurements"] = name
         raw["scan"]["seed"] = options.seed
-        sets[name] = discovery_rates(resolve_card(raw, f"{options.model} card", base=folder), seconds)
+        sets[name] = discovery_rates(resolve_card(raw, f"{options.model} card", base=folder), seconds,
+                                     from_args(options, f"bench {options.model} ({name})"))
     result = {"model": options.model, "seconds_budget": seconds, "seed": options.seed, "sets": sets}
     result = with_environment(result, load_before)
     result["dtype"] = "float64" if result["x64"] else "float32"

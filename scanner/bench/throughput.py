@@ -58,19 +58,25 @@ def _float_dtype(engine) -> str:
     return floats.pop()
 
 
-def run_bench(card: dict, name: str, repeat: int = 1, dtype: str | None = None) -> dict:
-    """Time ``card``'s scan through the engine: compile (first step) separately, then ``repeat`` passes."""
+def run_bench(card: dict, name: str, repeat: int = 1, dtype: str | None = None, progress=None) -> dict:
+    """Time ``card``'s scan through the engine: compile (first step) separately, then ``repeat`` passes.
+    ``progress``: a :class:`flavorscan.scanner.progress.Progress` (compilation, then the points of every
+    pass; it writes between steps, outside the timed evaluation calls only)."""
     from flavorscan.scanner.engine import ScanEngine
 
     scan = card["scan"]
     n = scan["n"]
     start = time.perf_counter()
+    if progress is not None:
+        progress.begin_compile("the benchmark kernels")
     engine = ScanEngine(card)
     per_step = len(engine.devices)
     chunks = list(range(engine.n_chunks))
     steps = [chunks[i: i + per_step] for i in range(0, len(chunks), per_step)]
     engine.warm_up(steps[0])
     compile_seconds = time.perf_counter() - start
+    if progress is not None:
+        progress.end_compile("the first step")
 
     computed_dtype = _float_dtype(engine)
     if dtype is not None and computed_dtype != dtype:
@@ -78,14 +84,23 @@ def run_bench(card: dict, name: str, repeat: int = 1, dtype: str | None = None) 
 
     runs, cpu_runs, kept = [], [], 0
     load_before = load_average()
-    for _ in range(repeat):
-        kept = 0
-        t0, c0 = time.perf_counter(), time.process_time()
-        for step in steps:
-            for rows, _counts in engine.evaluate_chunks(step).values():
-                kept += len(rows["point_id"])
-        runs.append(time.perf_counter() - t0)
-        cpu_runs.append(time.process_time() - c0)
+    if progress is not None:
+        progress.start(repeat * n)
+    try:
+        for done in range(repeat):
+            kept = 0
+            t0, c0 = time.perf_counter(), time.process_time()
+            for position, step in enumerate(steps):
+                for rows, _counts in engine.evaluate_chunks(step).values():
+                    kept += len(rows["point_id"])
+                if progress is not None:
+                    progress.update(min(done * n + (position + 1) * per_step * engine.chunk_size, (done + 1) * n),
+                                    kept)
+            runs.append(time.perf_counter() - t0)
+            cpu_runs.append(time.process_time() - c0)
+    finally:
+        if progress is not None:
+            progress.close()
     seconds = min(runs)
     env = environment()
     return {

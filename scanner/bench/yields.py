@@ -39,7 +39,7 @@ def poisson_upper_limit(k: int, confidence: float = 0.95) -> float:
     return 0.5 * (lo + hi)
 
 
-def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = None) -> dict:
+def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = None, progress=None) -> dict:
     """Viable points per second: plain random sampling of ``card``'s [scan] vs sampling + refinement of
     the best candidates (best_per_chunk per chunk, default chunk_size // 64), same card, same process.
     Returns the keys of interface.md plus speedup (None without random viable points),
@@ -55,7 +55,9 @@ def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = No
     cpu_seconds_refine and speedup_cpu. Compilation is excluded: the engine runs its first chunk(s) and the
     refiner its batch once first. ``seconds_budget`` caps each phase: the run stops after the chunk group
     or batch at which sampling or refinement seconds pass it (counts are then of what was done; candidates
-    left unrefined still cost their sampling time, so the refine rate is then conservative).
+    left unrefined still cost their sampling time, so the refine rate is then conservative). ``progress``: a
+    :class:`flavorscan.scanner.progress.Progress` (the warm-up as compilation, then the sampled points and
+    the refined rows as kept; it writes outside the timed calls).
     """
     from flavorscan.scanner import models
     from flavorscan.scanner.engine import ScanEngine
@@ -71,6 +73,8 @@ def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = No
     scan["best_per_chunk"] = min(scan["best_per_chunk"], scan["chunk_size"])  # a small n shrinks the chunk
     card["scan"] = scan
     settings = settings_of(card)
+    if progress is not None:
+        progress.begin_compile("the scan and refinement kernels")
     engine = ScanEngine(card)
     refiner = refiner_for(card, settings)
 
@@ -88,6 +92,9 @@ def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = No
         index = np.resize(np.flatnonzero(rows["candidate"]), batch)
         refiner.refine(params_from_rows(card, {k: v[index] for k, v in rows.items()}), steps=2, batch=batch,
                        settings=settings)
+    if progress is not None:
+        progress.end_compile("the first step")
+        progress.start(scan["n"])
 
     # Sampling and refinement are interleaved (a batch is refined as soon as enough candidates have
     # accumulated), so a change of the machine's load during the run affects both phases alike; their
@@ -125,8 +132,12 @@ def yield_benchmark(card: dict, n_random: int, seconds_budget: float | None = No
             merged = {k: np.concatenate([r[k] for r in pending]) for k in pending[0]}
             refine_batch({k: v[:batch] for k, v in merged.items()})
             pending = [{k: v[batch:] for k, v in merged.items()}]
+        if progress is not None:
+            progress.update(random_points, viable=random_viable + refined_viable)
         if over_budget("sampling") or over_budget("refinement"):
             break
+    if progress is not None:
+        progress.close()
     if pending and not over_budget("refinement"):
         merged = {k: np.concatenate([r[k] for r in pending]) for k in pending[0]}
         for lo in range(0, len(merged["point_id"]), batch):
@@ -189,6 +200,7 @@ def bench_yield(options, model: str, default_card: str) -> dict:
     ``options.chunk_size``, ``options.seconds_budget``."""
     from flavorscan.scanner.bench.environment import load_average, with_environment
     from flavorscan.scanner.config import load_card
+    from flavorscan.scanner.progress import from_args
 
     card = load_card(options.card) if options.card else builtin_card(default_card)
     if card["model"] != model or "scan" not in card:
@@ -198,7 +210,8 @@ def bench_yield(options, model: str, default_card: str) -> dict:
     n = options.n if options.n is not None else card["scan"]["n"]
     load_before = load_average()
     result = {"model": options.model, "n": n}
-    result.update(yield_benchmark(card, n, seconds_budget=options.seconds_budget))
+    result.update(yield_benchmark(card, n, seconds_budget=options.seconds_budget,
+                                  progress=from_args(options, f"bench {options.model}")))
     result = with_environment(result, load_before)
     result.setdefault("dtype", "float64" if result["x64"] else "float32")
     return result

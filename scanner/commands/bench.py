@@ -18,6 +18,8 @@ import os
 import subprocess
 import sys
 
+from flavorscan.scanner.progress import add_progress_option
+
 CHILD_MARK = "FLAVORSCAN_BENCH_CHILD"
 OPTIONAL = {"card": "--card", "seconds_budget": "--seconds-budget", "breakdown": "--breakdown"}
 
@@ -39,6 +41,7 @@ def register(subparsers):
     parser.add_argument("--card", default=None, help="a benchmark that takes a card (lq-yield): a run card with a [scan]")
     parser.add_argument("--seconds-budget", type=float, default=None,
                         help="lq-yield: cap on each phase [s]; lq-discover: seconds per measurement set (default 60)")
+    add_progress_option(parser)
     parser.set_defaults(handler=run)
 
 

@@ -1,10 +1,12 @@
-"""``flavorscan discover CARD --out DIR [--seconds S] [--evals N] [--seed S]``: search the card's prior for
-viable points (docs/discovery.md); prints the families found and a one-line JSON summary."""
+"""``flavorscan discover CARD --out DIR [--seconds S] [--evals N] [--seed S] [--json]``: search the card's
+prior for viable points (docs/discovery.md). Progress and the families found on stderr; on stdout the human
+summary on a terminal, else (and with --json) a one-line JSON summary."""
 
 from __future__ import annotations
 
-import json
 import sys
+
+from flavorscan.scanner.progress import add_progress_option
 
 
 def register(subparsers):
@@ -16,7 +18,9 @@ def register(subparsers):
     parser.add_argument("--seed", type=int, default=None, help="override scan.seed")
     parser.add_argument("--shard", default=None, help="I/N: run the batches b with b %% N == I")
     parser.add_argument("--restart", action="store_true", help="discard the directory's previous results")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--json", action="store_true",
+                        help="print the JSON summary (the default when stdout is not a terminal)")
+    add_progress_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -27,6 +31,7 @@ def run(args) -> int:
     from flavorscan.scanner.discover.driver import run_discover
     from flavorscan.scanner.errors import UserError
     from flavorscan.scanner.families import format_families
+    from flavorscan.scanner.progress import from_args, print_result
     from flavorscan.scanner.scan import StopRequest, parse_shard, with_overrides
 
     require_float64("discover")
@@ -41,12 +46,29 @@ def run(args) -> int:
     if args.evals is not None:
         discover["evals"] = integer(args.evals, "--evals", lo=1, hi=1 << 62)
     card = dict(card, discover=discover)
-    report = None if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
+    progress = from_args(args, "discover")
     with StopRequest() as stop:
-        summary = run_discover(card, args.out, shard=shard, restart=args.restart, stop=stop, report=report)
+        summary = run_discover(card, args.out, shard=shard, restart=args.restart, stop=stop, progress=progress)
     if not args.quiet:
         print("\n".join(format_families(summary["families"])), file=sys.stderr)
     summary["families"] = len(summary["families"])
     summary.update(out=str(args.out), shard=f"{shard[0]}/{shard[1]}")
-    print(json.dumps(summary), file=sys.stdout)
+    print_result(summary, _summary_text(summary, progress), args.json)
     return 0
+
+
+def _summary_text(summary: dict, progress) -> str:
+    from flavorscan.scanner.progress import format_summary
+
+    first = summary["seconds_to_first_viable"]
+    skipped = f" ({summary['batches_skipped']} done before)" if summary["batches_skipped"] else ""
+    return format_summary(f"flavorscan discover: shard {summary['shard']}", [
+        ("batches", f"{summary['batches_evaluated']:,d}{skipped}"),
+        ("evaluations", f"{summary['evaluations']:,d}"),
+        ("rows kept", f"{summary['rows_kept']:,d} ({summary['viable']:,d} viable, {summary['families']} families)"),
+        ("first viable", None if first is None else f"after {first:,.1f} s"),
+        ("seconds", f"{summary['seconds']:,.1f}" + (f" (compilation {progress.compile_seconds:.1f})"
+                                                    if progress.compile_seconds is not None else "")),
+        ("rate", f"{progress.rate():,.0f} points/s" if summary["evaluations"] else None),
+        ("output", summary["out"]),
+    ])

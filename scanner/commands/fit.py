@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+from flavorscan.scanner.progress import add_progress_option
+
 
 def register(subparsers):
     parser = subparsers.add_parser("fit", help="fit a [point] card's free parameters ([refine]) to its constraints")
@@ -18,6 +20,7 @@ def register(subparsers):
     parser.add_argument("--steps", type=int, default=None, help="step budget per start (default: [refine] steps)")
     parser.add_argument("--n-starts", type=int, default=None, help="number of starts (default: [refine] n_starts)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the random starts (default: [refine] seed)")
+    add_progress_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -48,6 +51,7 @@ def run(args) -> int:
     from flavorscan.scanner.cardkeys import integer
     from flavorscan.scanner.config import load_card
     from flavorscan.scanner.errors import UserError
+    from flavorscan.scanner.progress import from_args
     from flavorscan.scanner.refine.fit import fit_card
     from flavorscan.scanner.refine.settings import MAX_SEED, MAX_STARTS, MAX_STEPS, settings_of
 
@@ -58,7 +62,9 @@ def run(args) -> int:
     card = load_card(args.card)
     if "point" not in card:
         raise UserError(f"{args.card}: has no [point] table (flavorscan refine refines a scan's rows)")
-    result = fit_card(card, settings_of(card, steps=args.steps, n_starts=args.n_starts, seed=args.seed))
+    progress = from_args(args, "fit", unit="starts")
+    result = fit_card(card, settings_of(card, steps=args.steps, n_starts=args.n_starts, seed=args.seed),
+                      progress=progress)
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
     else:

@@ -3,13 +3,13 @@
 Reads the rows of DIR flagged ``candidate`` (all rows with ``--all``), refines them with the run card's
 [refine] settings (docs/refinement.md) and writes them into DIR2 (default DIR/refined) with the run's column
 schema plus ``parent_point_id`` and the diagnostics columns; an interrupted refinement resumes where it
-stopped. Prints a one-line JSON summary.
+stopped. Progress on stderr; on stdout the human summary on a terminal, else (and with --json) the one-line
+JSON summary.
 """
 
 from __future__ import annotations
 
-import json
-import sys
+from flavorscan.scanner.progress import add_progress_option
 
 
 def register(subparsers):
@@ -23,6 +23,9 @@ def register(subparsers):
     parser.add_argument("--learning-rate", type=float, default=None, help="learning rate (default: [refine])")
     parser.add_argument("--all", action="store_true", help="refine every stored row, not only candidate rows")
     parser.add_argument("--restart", action="store_true", help="discard a previous refinement in the output directory")
+    parser.add_argument("--json", action="store_true",
+                        help="print the JSON summary (the default when stdout is not a terminal)")
+    add_progress_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -30,6 +33,7 @@ def run(args) -> int:
     from flavorscan.scanner.cardkeys import integer
     from flavorscan.scanner.commands import require_float64
     from flavorscan.scanner.errors import UserError
+    from flavorscan.scanner.progress import from_args, print_result
     from flavorscan.scanner.refine.driver import refine_run
     from flavorscan.scanner.refine.settings import MAX_STEPS
 
@@ -38,7 +42,25 @@ def run(args) -> int:
         integer(args.steps, "--steps", lo=0, hi=MAX_STEPS)
     if args.learning_rate is not None and not args.learning_rate > 0:
         raise UserError(f"--learning-rate: must be > 0, got {args.learning_rate}")
+    progress = from_args(args, "refine")
     summary = refine_run(args.directory, args.out, steps=args.steps, optimizer=args.optimizer,
-                         learning_rate=args.learning_rate, all_rows=args.all, restart=args.restart)
-    print(json.dumps(summary), file=sys.stdout)
+                         learning_rate=args.learning_rate, all_rows=args.all, restart=args.restart, progress=progress)
+    print_result(summary, _summary_text(summary, progress), args.json)
     return 0
+
+
+def _summary_text(summary: dict, progress) -> str:
+    from flavorscan.scanner.progress import format_summary
+
+    refined = summary["rows_refined"]
+    return format_summary("flavorscan refine", [
+        ("rows refined", f"{refined:,d}" + (f" ({summary['rows_skipped']:,d} done before)"
+                                            if summary["rows_skipped"] else "")),
+        ("viable", f"{summary['viable_before']:,d} before, {summary['viable_after']:,d} after"),
+        ("converged", f"{summary['converged']:,d}"),
+        ("optimizer", f"{summary['optimizer']}, at most {summary['steps']:,d} steps"),
+        ("seconds", f"{summary['seconds']:,.1f}" + (f" (compilation {progress.compile_seconds:.1f})"
+                                                    if progress.compile_seconds is not None else "")),
+        ("rate", f"{progress.rate():,.1f} points/s" if refined else None),
+        ("output", summary["out"]),
+    ])

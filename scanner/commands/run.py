@@ -1,9 +1,13 @@
-"""``flavorscan run CARD --out DIR [--n N] [--seed S] [--restart] [--shard I/N] [--distributed]``."""
+"""``flavorscan run CARD --out DIR [--n N] [--seed S] [--restart] [--shard I/N] [--distributed] [--json]``.
+
+Progress (compilation, points/s, rows kept) on stderr; on stdout the human summary on a terminal, else (and
+with --json) the one-line JSON summary {"chunks_skipped", "chunks_evaluated", "points_evaluated",
+"rows_kept", "seconds", "out", "shard", "chunks_planned"}.
+"""
 
 from __future__ import annotations
 
-import json
-import sys
+from flavorscan.scanner.progress import add_progress_option
 
 
 def register(subparsers):
@@ -16,7 +20,9 @@ def register(subparsers):
     parser.add_argument("--shard", default=None, help="I/N: evaluate chunks c with c %% N == I (SLURM arrays)")
     parser.add_argument("--distributed", action="store_true",
                         help="initialise jax.distributed (SLURM auto-detection) and take the shard from it")
-    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.add_argument("--json", action="store_true",
+                        help="print the JSON summary (the default when stdout is not a terminal)")
+    add_progress_option(parser)
     parser.add_argument("--segment-rows", type=int, default=262_144,
                         help="close a segment file after this many kept rows (default 262144)")
     parser.add_argument("--segment-seconds", type=float, default=120.0,
@@ -26,6 +32,7 @@ def register(subparsers):
 
 
 def run(args) -> int:
+    from flavorscan.scanner.progress import print_result
     from flavorscan.scanner.scan import StopRequest
 
     # The signal handlers first: a SIGINT/SIGTERM while the card is read or JAX starts is not lost (nor
@@ -34,19 +41,36 @@ def run(args) -> int:
         from flavorscan.scanner.commands import require_float64
         from flavorscan.scanner.config import load_card
         from flavorscan.scanner.errors import UserError
+        from flavorscan.scanner.progress import from_args
         from flavorscan.scanner.scan import parse_shard, run_scan, with_overrides
 
         require_float64("run")
         if args.distributed and args.shard:
             raise UserError("--shard and --distributed exclude each other (the distributed runtime assigns shards)")
         shard = parse_shard(args.shard) if args.shard else (0, 1)
+        progress = from_args(args, "run")
         card = with_overrides(load_card(args.card), n=args.n, seed=args.seed)
         if args.distributed:
             from flavorscan.scanner.engine import initialise_distributed
 
             shard = initialise_distributed()
         stop.check()
-        summary = run_scan(card, args.out, shard=shard, restart=args.restart, progress=not args.quiet,
+        summary = run_scan(card, args.out, shard=shard, restart=args.restart, progress=progress,
                            segment_rows=args.segment_rows, segment_seconds=args.segment_seconds, stop=stop)
-    print(json.dumps(summary), file=sys.stdout)
+    print_result(summary, _summary_text(summary, progress), args.json)
     return 0
+
+
+def _summary_text(summary: dict, progress) -> str:
+    from flavorscan.scanner.progress import format_summary
+
+    seconds = summary["seconds"]
+    skipped = f" ({summary['chunks_skipped']:,d} chunks done before)" if summary["chunks_skipped"] else ""
+    return format_summary(f"flavorscan run: shard {summary['shard']}", [
+        ("points", f"{summary['points_evaluated']:,d}{skipped}"),
+        ("rows kept", f"{summary['rows_kept']:,d} ({progress.viable or 0:,d} viable)"),
+        ("seconds", f"{seconds:,.1f}" + (f" (compilation {progress.compile_seconds:.1f})"
+                                         if progress.compile_seconds is not None else "")),
+        ("rate", f"{progress.rate():,.0f} points/s" if summary["points_evaluated"] else None),
+        ("output", summary["out"]),
+    ])

@@ -40,7 +40,7 @@ def planned_batches(discovery: Discovery) -> int | None:
     return max(1, math.ceil(evals / discovery.evaluations_per_batch()))
 
 
-def run_discover(card: dict, out, *, shard=(0, 1), restart: bool = False, stop=None, report=None) -> dict:
+def run_discover(card: dict, out, *, shard=(0, 1), restart: bool = False, stop=None, progress=None) -> dict:
     """Run the discovery search of ``card`` into ``out`` (module docstring); returns a summary with the
     families of every viable row stored in the directory.
 
@@ -50,13 +50,16 @@ def run_discover(card: dict, out, *, shard=(0, 1), restart: bool = False, stop=N
         shard: (index, count) of this process's batches.
         restart: discard the directory's previous results.
         stop: an object whose ``requested`` attribute ends the run after the current batch.
-        report: optional callable(text) for a progress line per batch.
+        progress: optional :class:`flavorscan.scanner.progress.Progress`: compilation (timed with the first
+            evaluation, which it cannot be told apart from), then evaluations after every sub-stage.
     """
     from flavorscan.scanner import store
     from flavorscan.scanner.families import families
     from flavorscan.scanner.provenance import provenance
 
     start = time.perf_counter()  # seconds to the first viable point include compilation
+    # Discovery(card) validates the card first, so the compilation is announced after it (an error stays the
+    # only line on stderr); its own compilation (the column schema) is the one not reported
     discovery = Discovery(card)
     settings = discovery.settings
     batches = planned_batches(discovery)
@@ -68,37 +71,58 @@ def run_discover(card: dict, out, *, shard=(0, 1), restart: bool = False, stop=N
                          identity=identity_of(card)) as writer:
         done = writer.finished_chunks()
         batch = shard[0]
-        while batches is None or batch < batches:
-            if batch in done:
-                summary["batches_skipped"] += 1
-            else:
-                rows, stats = search_batch(discovery, card["scan"]["seed"], batch)
-                writer.add_chunk(batch, rows, counts={"points": stats["evaluated_points"], "viable": stats["viable"]})
-                writer.flush()  # a batch is expensive: every finished one is on disk
-                if stats["first_viable_evaluations"] is not None and summary["seconds_to_first_viable"] is None:
-                    summary["seconds_to_first_viable"] = round(stats["first_viable_time"] - start, 3)
-                    summary["evaluations_to_first_viable"] = summary["evaluations"] + stats["first_viable_evaluations"]
-                summary["batches_evaluated"] += 1
-                summary["evaluations"] += discovery.evaluations_per_batch()
-                summary["rows_kept"] += len(rows["point_id"])
-                summary["viable"] += stats["viable"]
-                if report is not None:
-                    report(f"batch {batch}: {stats['viable']} viable ({summary['viable']} in all), "
-                           f"{time.perf_counter() - start:.0f} s")
-            batch += shard[1]
-            if stop is not None and stop.requested:
-                raise StopRequested
-            if settings["seconds"] is not None and time.perf_counter() - start > settings["seconds"]:
-                break
+        if progress is not None:
+            todo = None if batches is None else sum(1 for b in range(shard[0], batches, shard[1]) if b not in done)
+            if todo != 0:  # a finished search resumed: nothing compiles
+                progress.begin_compile("the discovery kernels")
+
+            def on_record(points):  # after every sub-stage: evaluations so far, the time budget used
+                progress.end_compile("the first evaluation", done=summary["evaluations"] + points)
+                used = None if settings["seconds"] is None else (time.perf_counter() - start) / settings["seconds"]
+                progress.update(summary["evaluations"] + points, summary["rows_kept"], summary["viable"], used)
+
+            progress.start(None if todo is None else todo * discovery.evaluations_per_batch())
+        try:
+            while batches is None or batch < batches:
+                if batch in done:
+                    summary["batches_skipped"] += 1
+                else:
+                    batch_start = time.perf_counter()
+                    rows, stats = search_batch(discovery, card["scan"]["seed"], batch,
+                                               on_record if progress is not None else None)
+                    writer.add_chunk(batch, rows, counts={"points": stats["evaluated_points"],
+                                                          "viable": stats["viable"]})
+                    writer.flush()  # a batch is expensive: every finished one is on disk
+                    if stats["first_viable_evaluations"] is not None and summary["seconds_to_first_viable"] is None:
+                        summary["seconds_to_first_viable"] = round(stats["first_viable_time"] - start, 3)
+                        summary["evaluations_to_first_viable"] = (summary["evaluations"]
+                                                                  + stats["first_viable_evaluations"])
+                    summary["batches_evaluated"] += 1
+                    summary["evaluations"] += discovery.evaluations_per_batch()
+                    summary["rows_kept"] += len(rows["point_id"])
+                    summary["viable"] += stats["viable"]
+                    if progress is not None:
+                        progress.note(f"batch {batch}: {stats['viable']} viable ({summary['viable']} in all), "
+                                      f"{time.perf_counter() - batch_start:.1f} s")
+                        on_record(0)  # the batch's rows are counted now
+                batch += shard[1]
+                if stop is not None and stop.requested:
+                    raise StopRequested
+                if settings["seconds"] is not None and time.perf_counter() - start > settings["seconds"]:
+                    break
+        finally:
+            if progress is not None:
+                progress.close()
     summary["seconds"] = round(time.perf_counter() - start, 3)
     stored = store.load(out) if store.info(out)["rows"] else {}
     summary["families"] = families(card, stored)
     return summary
 
 
-def search_batch(discovery: Discovery, seed: int, batch: int) -> tuple[dict, dict]:
+def search_batch(discovery: Discovery, seed: int, batch: int, on_record=None) -> tuple[dict, dict]:
     """(rows, statistics) of one batch: its distinct viable points and, with keep = "viable+best", the best
-    member of its last generation flagged candidate."""
+    member of its last generation flagged candidate. ``on_record(points)``: called after every evaluation
+    with the points the batch has evaluated so far."""
     settings = discovery.settings
     population, records = settings["population"], settings["generations"] * len(discovery.records())
     parameter_names = [o.name for o in discovery.spec.stored_parameters(discovery.card)]
@@ -125,6 +149,8 @@ def search_batch(discovery: Discovery, seed: int, batch: int) -> tuple[dict, dic
                     first = (record + 1) * discovery.evaluations_per_batch() // records
                     first_time = time.perf_counter()
         last = (record, columns, score, viable)
+        if on_record is not None:  # a record stands for its share of the batch's evaluations (steps included)
+            on_record((record + 1) * discovery.evaluations_per_batch() // records)
     if settings["keep"] == "viable+best" and last is not None:
         record, columns, score, viable = last
         candidates = np.flatnonzero(~viable & np.isfinite(score))

@@ -21,12 +21,13 @@ from flavorscan.scanner.refine.loop import STATUS_CONVERGED, refiner_for
 from flavorscan.scanner.refine.settings import DEFAULTS, settings_of
 
 
-def refine_rows(card: dict, rows: dict, settings: dict, steps: int | None = None) -> dict:
+def refine_rows(card: dict, rows: dict, settings: dict, steps: int | None = None, progress=None) -> dict:
     """Refined rows (the run's columns, recomputed at the refined parameters) of stored rows, plus
-    parent_point_id and the diagnostics columns, in the input order."""
+    parent_point_id and the diagnostics columns, in the input order (``progress``: told about compilations)."""
     refiner = refiner_for(card, settings)
     params = models.get(card["model"]).params_from_columns(card, rows)
-    out = refiner.refine(params, steps=settings["steps"] if steps is None else steps, settings=settings)
+    out = refiner.refine(params, steps=settings["steps"] if steps is None else steps, settings=settings,
+                         progress=progress)
     if not out:
         return {}
     out["parent_point_id"] = np.asarray(rows["point_id"], np.int64)
@@ -38,11 +39,12 @@ def refine_rows(card: dict, rows: dict, settings: dict, steps: int | None = None
 
 
 def refine_run(directory, out=None, *, steps=None, optimizer=None, learning_rate=None, all_rows=False,
-               restart=False) -> dict:
+               restart=False, progress=None) -> dict:
     """Refine the candidate rows (or every row) of a run directory into ``out`` (default DIR/refined);
     returns a summary {"out", "rows_refined", "rows_skipped", "viable_before", "viable_after", "converged",
     "optimizer", "steps", "seconds"}. Overrides of the card's [refine] settings: steps, optimizer,
-    learning_rate (a new optimizer without a learning rate gets its own default rate)."""
+    learning_rate (a new optimizer without a learning rate gets its own default rate). ``progress``: a
+    :class:`flavorscan.scanner.progress.Progress` (compilation, then rows refined, kept and viable)."""
     from flavorscan.scanner import store
     from flavorscan.scanner.provenance import provenance
 
@@ -87,19 +89,30 @@ def refine_run(directory, out=None, *, steps=None, optimizer=None, learning_rate
     with store.RunWriter(out_dir, out_card, info, restart=restart, identity=identity) as writer:
         done = writer.finished_chunks()
         summary["rows_skipped"] = int(np.count_nonzero(np.isin(rows["chunk"], list(done)))) if done else 0
-        for group in _chunk_groups(rows["chunk"], done, settings["batch_size"]):
-            part = {k: v[np.isin(rows["chunk"], group)] for k, v in rows.items()}
-            refined = refine_rows(card, part, settings)
-            for chunk in group:
-                mine = refined["chunk"] == chunk
-                piece = {k: v[mine] for k, v in refined.items()}
-                writer.add_chunk(chunk, piece, counts={"points": int(mine.sum()),
-                                                       "viable": int(np.count_nonzero(piece["viable"]))})
-            summary["rows_refined"] += len(part["point_id"])
-            if "viable" in part:
-                summary["viable_before"] += int(np.count_nonzero(part["viable"]))
-            summary["converged"] += int(np.count_nonzero(refined["refine_status"] == STATUS_CONVERGED))
-            summary["viable_after"] += int(np.count_nonzero(refined["viable"]))
+        if progress is not None:
+            progress.start(len(rows["point_id"]) - summary["rows_skipped"])
+        try:
+            for group in _chunk_groups(rows["chunk"], done, settings["batch_size"]):
+                group_start = time.perf_counter()
+                part = {k: v[np.isin(rows["chunk"], group)] for k, v in rows.items()}
+                refined = refine_rows(card, part, settings, progress=progress)
+                for chunk in group:
+                    mine = refined["chunk"] == chunk
+                    piece = {k: v[mine] for k, v in refined.items()}
+                    writer.add_chunk(chunk, piece, counts={"points": int(mine.sum()),
+                                                           "viable": int(np.count_nonzero(piece["viable"]))})
+                summary["rows_refined"] += len(part["point_id"])
+                if "viable" in part:
+                    summary["viable_before"] += int(np.count_nonzero(part["viable"]))
+                summary["converged"] += int(np.count_nonzero(refined["refine_status"] == STATUS_CONVERGED))
+                summary["viable_after"] += int(np.count_nonzero(refined["viable"]))
+                if progress is not None:
+                    progress.note(f"{len(part['point_id'])} rows of chunks {group[0]}..{group[-1]}: "
+                                  f"{time.perf_counter() - group_start:.1f} s")
+                    progress.update(summary["rows_refined"], summary["rows_refined"], summary["viable_after"])
+        finally:
+            if progress is not None:
+                progress.close()
     summary["seconds"] = round(time.perf_counter() - start, 3)
     return summary
 

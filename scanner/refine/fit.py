@@ -39,11 +39,12 @@ def _number(x):
     return x if math.isfinite(x) else None
 
 
-def fit_card(card: dict, settings: dict | None = None, steps: int | None = None) -> dict:
+def fit_card(card: dict, settings: dict | None = None, steps: int | None = None, progress=None) -> dict:
     """Fit the free parameters of a [point] card; returns the best start's result: {"params", "start_params"
     (the parameters that start had), "observables",
     "chi2_total", "loss", "start_loss", "viable", "steps", "converged", "status", "failing", "constraints",
-    "start", "n_starts", "starts_viable"}."""
+    "start", "n_starts", "starts_viable"}. ``progress``: a :class:`flavorscan.scanner.progress.Progress`
+    (compilation, then the starts: one batch, so the line moves once, at the end)."""
     import jax
 
     if "point" not in card:
@@ -54,9 +55,17 @@ def fit_card(card: dict, settings: dict | None = None, steps: int | None = None)
     refiner = refiner_for(card, settings)
     refiner.parametrisation.check_point(card["point"], settings)
     starts = fit_starts(card, settings, refiner)
-    columns = refiner.refine_encoded(*starts, steps=settings["steps"], settings=settings)
-    loss = columns["refine_loss"]
-    viable = columns["viable"].astype(bool)
+    if progress is not None:
+        progress.start(settings["n_starts"])
+    try:
+        columns = refiner.refine_encoded(*starts, steps=settings["steps"], settings=settings, progress=progress)
+        loss = columns["refine_loss"]
+        viable = columns["viable"].astype(bool)
+        if progress is not None:
+            progress.update(len(loss), viable=int(viable.sum()))
+    finally:
+        if progress is not None:
+            progress.close()
     # the best start by the best-step rule of the loop (until = "viable": viable first, then the lowest
     # loss; until = "stalled": the lowest loss); ties by start index (deterministic)
     best = best_index(loss, viable, settings["until"])

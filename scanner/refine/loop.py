@@ -129,6 +129,7 @@ class Refiner:
             _COLUMN_KERNELS[key] = jax.jit(jax.vmap(self._point_columns))
         self.column_kernel = _COLUMN_KERNELS[key]
         self._value_and_grad = jax.jit(jax.vmap(jax.value_and_grad(self._loss_only)))
+        self._compiled: set[int] = set()  # batch sizes whose kernels are compiled (refine_encoded)
 
     def encode(self, params: dict, settings: dict | None = None):
         """(u, fixed, mask) of a batch (the parametrisation's encode with these settings' free/phases; they
@@ -288,13 +289,27 @@ class Refiner:
         return min(next_pow2(n), next_pow2(settings["batch_size"]))
 
     def refine(self, params: dict, steps: int | None = None, batch: int | None = None,
-               settings: dict | None = None) -> dict:
+               settings: dict | None = None, progress=None) -> dict:
         """Refine a batch of points (see :meth:`refine_encoded`)."""
         settings = self.settings if settings is None else settings
-        return self.refine_encoded(*self.encode(params, settings), steps=steps, batch=batch, settings=settings)
+        return self.refine_encoded(*self.encode(params, settings), steps=steps, batch=batch, settings=settings,
+                                   progress=progress)
+
+    def _compile(self, u, fixed, mask, steps, size, progress) -> None:
+        """Compile the loop and column kernels for one batch ahead of their first call, so that ``progress``
+        reports the compilation (minutes for a large model on a loaded machine) apart from the optimisation;
+        the calls then find the executables in JAX's cache."""
+        from contextlib import nullcontext
+
+        if size in self._compiled:
+            return
+        with progress.compiling("the refinement kernels") if progress is not None else nullcontext():
+            self.loop_kernel.lower(u, fixed, mask, np.int64(steps)).compile()
+            self.column_kernel.lower(u, fixed, mask).compile()
+        self._compiled.add(size)
 
     def refine_encoded(self, u, fixed, mask, steps: int | None = None, batch: int | None = None,
-                       settings: dict | None = None) -> dict:
+                       settings: dict | None = None, progress=None) -> dict:
         """Refine encoded points; returns {column: numpy array} with the pipeline's columns at the refined
         parameters plus refine_steps, refine_status, refine_start_loss, refine_loss, refine_n_failing,
         refine_failing. ``batch``: compiled batch size (default :meth:`batch_size_for`); points are
@@ -302,7 +317,8 @@ class Refiner:
 
         refine_start_loss and refine_loss both come from the column kernel (at the start and at the best
         parameters): the loop's value-and-gradient kernel computes the same loss to ~1 ulp only, so with its
-        start loss a point whose best iterate is its start could report refine_loss > refine_start_loss."""
+        start loss a point whose best iterate is its start could report refine_loss > refine_start_loss.
+        ``progress``: a :class:`flavorscan.scanner.progress.Progress` told about compilations."""
         import jax
 
         settings = self.settings if settings is None else settings
@@ -314,6 +330,7 @@ class Refiner:
         parts = []
         for start, stop, index in batches(n, size):
             ub, fb, mb = take_rows((u, fixed, mask), index)
+            self._compile(ub, fb, mb, steps, size, progress)
             best_u, diag = self.loop_kernel(ub, fb, mb, np.int64(steps))
             columns = self.column_kernel(best_u, fb, mb)
             columns.update(diag)
