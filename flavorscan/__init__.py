@@ -112,7 +112,7 @@ def run_scan(card, out, *, n: int | None = None, seed: int | None = None, shard=
         n, seed: override the card's [scan] n and seed.
         shard: (index, count) of this process's chunks.
         restart: discard the directory's previous results.
-        progress: a progress line on stderr when it is a terminal.
+        progress: progress on stderr (compilation, then a bar on a terminal or a plain line every 30 s).
     Returns:
         {"chunks_skipped", "chunks_evaluated", "points_evaluated", "rows_kept", "seconds", "out", "shard",
         "chunks_planned"}.

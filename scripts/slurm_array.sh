@@ -15,4 +15,5 @@ out=${2:?usage: slurm_array.sh CARD OUTDIR}
 # JAX's persistent compilation cache: a task that starts after the kernel is in the cache (and, on GPUs,
 # every GPU of a task after the first) loads it instead of compiling it again; any shared directory works.
 export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-$out/.jax-cache}
-flavorscan run "$card" --out "$out" --shard "${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}" --quiet
+# progress: a plain line in the job log every 60 s (stderr), the summary as JSON on stdout
+flavorscan run "$card" --out "$out" --shard "${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}" --progress-interval 60

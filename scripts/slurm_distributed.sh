@@ -14,4 +14,5 @@ out=${2:?usage: slurm_distributed.sh CARD OUTDIR}
 # JAX's persistent compilation cache: a task that starts after the kernel is in the cache (and, on GPUs,
 # every GPU of a task after the first) loads it instead of compiling it again; any shared directory works.
 export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-$out/.jax-cache}
-srun flavorscan run "$card" --out "$out" --distributed --quiet
+# progress: a plain line per task in the job log every 60 s (stderr), the summary as JSON on stdout
+srun flavorscan run "$card" --out "$out" --distributed --progress-interval 60
