@@ -24,6 +24,7 @@ from contextlib import contextmanager
 
 DEFAULT_INTERVAL = 30.0
 BAR_REFRESH = 0.5  # seconds between heartbeat refreshes of a terminal bar (its elapsed time and rate)
+HEARTBEAT_MAX_WAIT = 60.0  # longest single wait of the heartbeat thread off a terminal, in seconds
 
 
 def add_progress_option(parser) -> None:
@@ -112,7 +113,9 @@ class Progress:
             self._write(text)
 
     def _beat(self) -> None:
-        tick = BAR_REFRESH if self.tty else max(self.interval, 1.0)
+        # The wait is capped: Event.wait overflows on a huge timeout (--progress-interval inf or 1e300, which
+        # mean "no periodic lines"), and the interval check below decides whether a line is due anyway.
+        tick = BAR_REFRESH if self.tty else min(max(self.interval, 1.0), HEARTBEAT_MAX_WAIT)
         while not self._stop.wait(tick):
             if self.tty:
                 with self._lock:

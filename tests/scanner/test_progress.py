@@ -116,6 +116,30 @@ def test_a_compilation_that_also_computed_counts_its_work_as_done_not_in_the_rat
     assert lines[3] == "flavorscan run: 30/100 points (30.0%), 10.0 points/s, 1 row kept, 0 viable, ETA 7.0 s"
 
 
+@pytest.mark.parametrize("interval", [float("inf"), 1e300])
+def test_huge_interval_keeps_the_heartbeat_alive(interval):
+    """--progress-interval inf or 1e300 (no periodic lines): the heartbeat's wait once overflowed
+    (OverflowError, a traceback from its thread); now it waits in capped steps and writes nothing."""
+    import threading
+
+    from flavorscan.scanner.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress("run", stream=stream, tty=False, interval=interval)
+    failures = []
+    previous, threading.excepthook = threading.excepthook, failures.append
+    try:
+        progress.start(10)
+        progress.update(5)
+        progress._stop.wait(0.2)  # time for the thread's first wait
+        assert progress._thread.is_alive() and not failures
+    finally:
+        progress.close()
+        threading.excepthook = previous
+    assert not progress._thread.is_alive()
+    assert stream.getvalue().splitlines()[-1].startswith("flavorscan run: stopped: 5/10 points")
+
+
 def test_summary_lines_are_aligned_and_results_are_json_off_a_terminal(capsys):
     from flavorscan.scanner.progress import format_summary, print_result
 
