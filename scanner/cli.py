@@ -69,6 +69,8 @@ def main(argv=None) -> int:
     if args.command is None:  # bare `flavorscan`: the command list, as a usage error (status 2)
         parser.print_help(sys.stderr)
         return 2
+    if args.quiet and args.verbose:  # contradictory (they may sit in different parsers, so no argparse group)
+        parser.error("-q/--quiet and -v/--verbose cannot be used together")
     try:
         return int(args.handler(args) or 0)
     except UserError as exc:

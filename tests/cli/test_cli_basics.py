@@ -44,6 +44,16 @@ def test_quiet_and_verbose_before_or_after_the_command():
     assert (args.quiet, args.verbose) == (False, True)
 
 
+@pytest.mark.parametrize("argv", [["-q", "-v", "point", "c.toml"], ["-q", "run", "c.toml", "--out", "d", "-v"],
+                                  ["run", "--quiet", "--verbose", "c.toml", "--out", "d"]])
+def test_quiet_with_verbose_is_a_one_line_usage_error(argv, capsys):
+    """-q with -v (once silently quiet) is refused before the command runs, wherever each is placed."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err == "flavorscan: error: -q/--quiet and -v/--verbose cannot be used together\n"
+
+
 @pytest.mark.slow
 def test_help_of_every_command_imports_no_heavy_module():
     """`flavorscan [COMMAND] --help` must answer at once: the parsing path imports no JAX, h5py,
