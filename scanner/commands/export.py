@@ -31,9 +31,12 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from flavorscan.scanner.errors import UserError
     from flavorscan.scanner.store import export
 
-    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns is not None else None
+    if columns == []:  # --columns "" or ",": not "all columns", and not a file without columns
+        raise UserError(f"--columns: no column names in {args.columns!r} (leave the option out for all columns)")
     output = args.output or export.default_output(args.directory, args.format)
     if args.format == "getdist":
         result = _getdist(args, columns, output)

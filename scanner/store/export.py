@@ -81,10 +81,10 @@ def check_free(paths: Iterable[Path], force: bool) -> None:
     for path in paths:
         if not path.parent.is_dir():
             raise UserError(f"{path.parent}: no such directory for the output {path.name}")
+        if os.path.isdir(path):  # before the exists check: --force cannot replace a directory
+            raise UserError(f"{path} is a directory; choose another output")
         if os.path.lexists(path) and not force:
             raise UserError(f"{path} exists; pass --force to overwrite it")
-        if force and os.path.isdir(path):
-            raise UserError(f"{path} is a directory; choose another output")
 
 
 def write_atomic(path: Path, force: bool, write: Callable[[io.BufferedWriter], None]) -> None:
@@ -142,7 +142,8 @@ def write_getdist(root: Path, params: Mapping[str, np.ndarray], labels: Mapping[
     ``ROOT.paramnames`` (``name<TAB>label``, a trailing ``*`` on the names in ``derived``). Without
     ``minus_loglike`` that column is 0. Rows with a non-finite value are left out (getdist reads numbers
     only), and so are columns with one value in every row left (getdist's density estimates fail on
-    them). Returns (rows left out, names of the columns left out)."""
+    them); a UserError when no row or no column would be left (getdist cannot read such a chain).
+    Returns (rows left out, names of the columns left out)."""
     bad = [n for n in params if not _GETDIST_NAME.match(n)]
     if bad:  # a name with spaces or line breaks (a hostile file) would corrupt ROOT.paramnames
         raise UserError(f"column {bad[0]!r} cannot be a getdist parameter name (letters, digits, _ . + - only)")
@@ -151,8 +152,13 @@ def write_getdist(root: Path, params: Mapping[str, np.ndarray], labels: Mapping[
     values = {n: np.asarray(v, dtype=np.float64) for n, v in params.items()}  # bools become 0/1
     finite = np.logical_and.reduce([np.isfinite(c) for c in (loglike, *values.values())])
     values = {n: v[finite] for n, v in values.items()}
-    constant = [n for n, v in values.items() if len(v) and np.all(v == v[0])]
+    if not finite.any():  # getdist cannot load a chain without rows: refuse rather than write one
+        why = f"all {rows} rows have a non-finite value" if rows else "no rows were selected"
+        raise UserError(f"nothing to write to {root}.txt (getdist cannot read an empty chain): {why}")
+    constant = [n for n, v in values.items() if np.all(v == v[0])]
     kept = [n for n in values if n not in constant]
+    if not kept:  # e.g. a single row: every column has one value, and getdist needs at least one parameter
+        raise UserError(f"no column of {root} varies over the {int(finite.sum())} rows left; getdist needs one")
     columns = [np.ones(int(finite.sum())), loglike[finite]] + [values[n] for n in kept]
     txt, names = output_files(root, "getdist")
     lines = "".join(f"{n}{'*' if n in derived else ''}\t{labels.get(n, n)}\n" for n in kept)

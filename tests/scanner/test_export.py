@@ -169,6 +169,40 @@ def test_getdist_leaves_out_constant_columns_and_refuses_odd_names(tmp_path):
         export.write_getdist(tmp_path / "d", {"a b": np.ones(2)}, {}, set(), None)
 
 
+def test_getdist_refuses_a_chain_without_rows_or_varying_columns(run_dir, tmp_path):
+    """getdist cannot read a chain with no rows (none viable, or all non-finite) or no varying column (one row):
+    these were written as files getdist fails on; now a UserError line, and no file is written."""
+    with pytest.raises(UserError, match=r"nothing to write to .*e\.txt .*: all 2 rows have a non-finite value"):
+        export.write_getdist(tmp_path / "e", {"a": np.array([1.0, np.nan])}, {}, set(), np.array([np.inf, 1.0]))
+    with pytest.raises(UserError, match="no rows were selected"):
+        export.write_getdist(tmp_path / "e", {"a": np.empty(0)}, {}, set(), np.empty(0))
+    with pytest.raises(UserError, match=r"no column of .*e varies over the 1 rows left"):
+        export.write_getdist(tmp_path / "e", {"a": np.array([1.0]), "b": np.array([2.0])}, {}, set(), None)
+    assert not list(tmp_path.glob("e*")) and not list(tmp_path.glob(".e*"))
+
+    empty = tmp_path / "empty"  # a run whose viable selection is empty, through the command
+    with store.RunWriter(empty, CARD, PROV) as w:
+        w.add_chunk(0, {**chunk_rows(0), "viable": np.zeros(7, dtype=bool)})
+    with pytest.raises(UserError, match="no rows were selected"):
+        command.run(args(empty, "getdist", tmp_path / "v", viable_only=True))
+    assert not (tmp_path / "v.txt").exists() and not (tmp_path / "v.paramnames").exists()
+    assert command.run(args(empty, "csv", tmp_path / "v.csv", viable_only=True)) == 0  # a header-only CSV is fine
+    assert (tmp_path / "v.csv").read_text().count("\n") == 1
+
+
+def test_empty_columns_and_directory_outputs_are_refused(run_dir, tmp_path):
+    """--columns "," once wrote a file with no columns; a directory output once suggested --force, which
+    then failed too."""
+    for columns in (",", "", " , "):
+        with pytest.raises(UserError, match="--columns: no column names"):
+            command.run(args(run_dir, "csv", tmp_path / "a.csv", columns=columns))
+    assert not (tmp_path / "a.csv").exists()
+    (tmp_path / "d").mkdir()
+    for force in (False, True):
+        with pytest.raises(UserError, match=r"d is a directory; choose another output"):
+            command.run(args(run_dir, "csv", tmp_path / "d", force=force))
+
+
 def test_symlink_out_of_run_is_not_followed(run_dir, tmp_path):
     segment = sorted(run_dir.glob("seg-*.h5"))[0]
     outside = tmp_path / "outside.h5"
