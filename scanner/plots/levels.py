@@ -40,13 +40,24 @@ def sigma_multiple(cl: float) -> float:
 
 
 def cl_label(cl: float) -> str:
-    """"68.27 % (1σ)", "95.45 % (2σ)", "95 %": the percentage (at most two decimals, no trailing zeros), and
-    the Gaussian nσ when the level is one."""
-    text = f"{100.0 * cl:.2f}".rstrip("0").rstrip(".") + " %"
+    """"68.27 % (1σ)", "95.45 % (2σ)", "95 %", "99.9999 % (5σ)": the percentage (two decimals, more when two
+    would round to 0 or 100, no trailing zeros), and the Gaussian nσ when the level is one."""
+    text = _percent(cl) + " %"
     n = sigma_multiple(cl)
     if round(n) >= 1 and abs(n - round(n)) < SIGMA_TOLERANCE:
         text += f" ({round(n)}σ)"
     return text
+
+
+def _percent(cl: float) -> str:
+    """100 cl with as few decimals as keep it strictly between 0 and 100 (at least two): 0.9999994 must not
+    read "100 %", nor 1e-5 "0 %"; "%g" where even 14 decimals round to 0."""
+    value = 100.0 * cl
+    for digits in range(2, 15):
+        text = f"{value:.{digits}f}"
+        if 0.0 < float(text) < 100.0:
+            return text.rstrip("0").rstrip(".")
+    return f"{value:.3g}"
 
 
 def parse_cl(text: str) -> tuple[float, ...]:

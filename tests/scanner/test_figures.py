@@ -72,6 +72,9 @@ def test_dchi2_levels_are_chi2_quantiles():
 def test_cl_labels_and_parsing():
     assert [levels.cl_label(p) for p in (0.6827, 0.9545, 0.9973)] == ["68.27 % (1σ)", "95.45 % (2σ)", "99.73 % (3σ)"]
     assert levels.cl_label(0.95) == "95 %" and levels.cl_label(0.9) == "90 %"
+    # levels close to 1 or 0 keep the digits that tell them from 100 % and 0 % (they once read "100 % (5σ)")
+    assert levels.cl_label(0.9999994267) == "99.9999 % (5σ)" and levels.cl_label(0.99999) == "99.999 %"
+    assert levels.cl_label(1e-5) == "0.001 %" and levels.cl_label(1e-20) == "1e-18 %"
     assert levels.parse_cl("0.9545, 0.6827,0.9545") == (0.6827, 0.9545)
     for bad in ("1.2", "0", "a,b", "0.5,", "0.1,0.2,0.3,0.4,0.5"):
         with pytest.raises(UserError) as exc:
