@@ -37,7 +37,8 @@ def run(args) -> int:
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns is not None else None
     if columns == []:  # --columns "" or ",": not "all columns", and not a file without columns
         raise UserError(f"--columns: no column names in {args.columns!r} (leave the option out for all columns)")
-    output = args.output or export.default_output(args.directory, args.format)
+    # -o "" (an unset shell variable) is "." and refused as a directory, not silently the default output
+    output = args.output if args.output is not None else export.default_output(args.directory, args.format)
     if args.format == "getdist":
         result = _getdist(args, columns, output)
         print(f"wrote {result['output']}.txt and .paramnames: {result['rows']} rows, {result['columns']} columns")

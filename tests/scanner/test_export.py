@@ -192,7 +192,7 @@ def test_getdist_refuses_a_chain_without_rows_or_varying_columns(run_dir, tmp_pa
 
 def test_empty_columns_and_directory_outputs_are_refused(run_dir, tmp_path):
     """--columns "," once wrote a file with no columns; a directory output once suggested --force, which
-    then failed too."""
+    then failed too; -o "" is that directory (".")."""
     for columns in (",", "", " , "):
         with pytest.raises(UserError, match="--columns: no column names"):
             command.run(args(run_dir, "csv", tmp_path / "a.csv", columns=columns))
@@ -201,6 +201,11 @@ def test_empty_columns_and_directory_outputs_are_refused(run_dir, tmp_path):
     for force in (False, True):
         with pytest.raises(UserError, match=r"d is a directory; choose another output"):
             command.run(args(run_dir, "csv", tmp_path / "d", force=force))
+    empty = args(run_dir, "csv")
+    empty.output = ""  # -o "$UNSET" once wrote the default output beside the run
+    with pytest.raises(UserError, match=r"^\. is a directory"):
+        command.run(empty)
+    assert not (run_dir.parent / "scan1.csv").exists()
 
 
 def test_symlink_out_of_run_is_not_followed(run_dir, tmp_path):
