@@ -6,8 +6,9 @@ NAME is a registered model (the throughput of its fixed benchmark card: {"model"
 
 float32: JAX's 64-bit mode is a process-wide switch set when :mod:`flavorscan.kernels` is imported
 (FLAVORSCAN_X64). When the requested dtype differs from the mode of this process, the command re-runs itself
-in a child process with FLAVORSCAN_X64 set accordingly and relays its output and exit status; the child then
-checks that the computed columns really have the requested dtype.
+in a child process with FLAVORSCAN_X64 set accordingly and relays its output and exit status (its stderr,
+progress and errors, is the command's own); the child then checks that the computed columns really have
+the requested dtype.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def _child_argv(args) -> list[str]:
         argv.append("--json")
     if args.breakdown:
         argv.append("--breakdown")
+    # the child reports the progress: it needs the command's -q/-v/--progress-interval
+    argv += ["-q"] * args.quiet + ["-v"] * args.verbose + ["--progress-interval", str(args.progress_interval)]
     return argv
 
 
@@ -86,13 +89,13 @@ def _rerun(args, x64: bool) -> int:
     env = dict(os.environ, FLAVORSCAN_X64="1" if x64 else "0")
     env[CHILD_MARK] = "1"
     sys.stdout.flush()
-    completed = subprocess.run(_child_argv(args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # stderr is inherited, not captured: the child's progress (compilation, a bar on a terminal, plain lines)
+    # must reach the user while it runs, and its one-line error is written there by its own main()
+    completed = subprocess.run(_child_argv(args), env=env, stdout=subprocess.PIPE, text=True)
     sys.stdout.write(completed.stdout)
     sys.stdout.flush()
-    if completed.returncode != 0:
-        # relay the child's one-line error (its stderr may also carry JAX warnings: keep the last line)
-        lines = [line for line in completed.stderr.splitlines() if line.strip()]
-        print(lines[-1] if lines else f"flavorscan: error: bench child exited with {completed.returncode}", file=sys.stderr)
+    if completed.returncode < 0:  # killed by a signal: the child could not say why
+        print(f"flavorscan: error: bench child killed by signal {-completed.returncode}", file=sys.stderr)
     return completed.returncode
 
 

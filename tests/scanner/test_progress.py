@@ -140,6 +140,33 @@ def test_huge_interval_keeps_the_heartbeat_alive(interval):
     assert stream.getvalue().splitlines()[-1].startswith("flavorscan run: stopped: 5/10 points")
 
 
+def test_bench_child_reports_progress_with_the_commands_options(monkeypatch, capsys):
+    """bench --dtype float32 re-runs in a child process: its stderr (the progress) was captured and dropped,
+    and -q/-v/--progress-interval were not passed on. Now stderr is inherited and the options follow."""
+    import subprocess
+
+    from flavorscan.scanner.cli import build_parser
+    from flavorscan.scanner.commands import bench
+
+    calls = []
+
+    def fake_run(argv, **kwargs):
+        calls.append((argv, kwargs))
+        return subprocess.CompletedProcess(argv, 0, stdout="result\n")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.delenv(bench.CHILD_MARK, raising=False)
+    args = build_parser().parse_args(["-v", "bench", "--model", "zprime", "--dtype", "float32",
+                                      "--progress-interval", "5"])
+    assert bench._rerun(args, x64=False) == 0
+    (argv, kwargs), = calls
+    assert argv[argv.index("--progress-interval") + 1] == "5.0" and "-v" in argv and "-q" not in argv
+    assert kwargs.get("stderr") is None  # inherited: the child's progress reaches the user as it runs
+    assert capsys.readouterr().out == "result\n"
+    args = build_parser().parse_args(["bench", "--model", "zprime", "-q"])
+    assert "-q" in bench._child_argv(args) and "-v" not in bench._child_argv(args)
+
+
 def test_summary_lines_are_aligned_and_results_are_json_off_a_terminal(capsys):
     from flavorscan.scanner.progress import format_summary, print_result
 
