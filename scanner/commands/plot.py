@@ -82,7 +82,7 @@ def run(args) -> int:
                             color=args.color, rows=args.rows, bins=args.bins, logx=args.logx, logy=args.logy,
                             max_points=args.max_points, cl=cl, output=args.output, title=args.title,
                             dpi=args.dpi)
-    if note:
+    if note and not args.quiet:  # -q: errors only on stderr
         print(f"flavorscan: note: {note}", file=sys.stderr)
     print(f"wrote {path}")
     return 0

@@ -41,6 +41,12 @@ CORNER_CONTOUR_POINTS = 500  # the corner plot draws density contours from this 
 CORNER_MISSING = 'the corner plot needs the corner package: pip install -e ".[plot]"'
 
 
+def _log_hint(*logs: bool) -> str:
+    """What a log axis adds to a "no values to plot" error: finite values <= 0 were left out too, which the
+    message's "finite" alone hides (--logx on a signed observable such as delta_a_e)."""
+    return "; a log axis leaves out values <= 0 (--linx/--liny for linear axes)" if any(logs) else ""
+
+
 def scatter(
     data: RunData,
     x: str,
@@ -71,7 +77,7 @@ def scatter(
     sy = binning.axis_scale(yv[base], logy, y)
     mask = binning.usable(base, (xv, sx.log), (yv, sy.log))
     if not mask.any():
-        raise UserError(f"no finite {x}, {y} values to plot in {data.path} (rows={rows})")
+        raise UserError(f"no finite {x}, {y} values to plot in {data.path} (rows={rows})" + _log_hint(sx.log, sy.log))
     viable = data.viable()
     idx, sampled = binning.subsample(mask, viable, max_points)
     fig = new_figure(8.8 if color == "constraint" else 7.0, 5.6)
@@ -179,7 +185,7 @@ def profile2d(
     lx, ly = binning.log_axis(xv[base], logx, x), binning.log_axis(yv[base], logy, y)
     mask = binning.usable(base, (xv, lx), (yv, ly), (chi2, False))
     if not mask.any():
-        raise UserError(f"no rows with finite {x}, {y} and chi2_total in {data.path} (rows={rows})")
+        raise UserError(f"no rows with finite {x}, {y} and chi2_total in {data.path} (rows={rows})" + _log_hint(lx, ly))
     xs, ys, cs = xv[mask], yv[mask], chi2[mask]
     bins = bins or binning.auto_bins(xs.size, 2)
     ex, ey = binning.grid_edges(xs, lx, bins), binning.grid_edges(ys, ly, bins)
@@ -240,7 +246,7 @@ def profile1d(
     lx = binning.log_axis(xv[base], logx, x)
     mask = binning.usable(base, (xv, lx), (chi2, False))
     if not mask.any():
-        raise UserError(f"no rows with finite {x} and chi2_total in {data.path} (rows={rows})")
+        raise UserError(f"no rows with finite {x} and chi2_total in {data.path} (rows={rows})" + _log_hint(lx))
     xs, cs = xv[mask], chi2[mask]
     # about 40 rows per bin: the minimum over the other dimensions of a random scan needs many samples
     ex = binning.grid_edges(xs, lx, bins or binning.auto_bins(xs.size, 1, hi=50, per_bin=40.0))

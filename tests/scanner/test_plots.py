@@ -657,6 +657,34 @@ def test_empty_run(tmp_path, capsys):
     _one_line_error(code, err)
 
 
+def test_log_axis_without_positive_values_says_so(tmp_path, capsys):
+    """--logx on a column with only values <= 0 said "no finite ... values", though they were finite."""
+    run = tmp_path / "signed"
+    card = {"model": "zprime", "measurements": "paper2022", "scan": {"seed": 1, "n": 10, "chunk_size": 10}}
+    rows = {"point_id": np.arange(5), "chunk": np.zeros(5, dtype=np.int64), "x": -np.arange(1.0, 6.0),
+            "g_X": np.geomspace(1e-4, 1e-1, 5), "chi2_total": np.arange(5.0)}
+    with store.RunWriter(run, card, {"seed": 1}) as w:
+        w.add_chunk(0, rows)
+    for extra in (["--y", "g_X"], ["--y", "g_X", "--kind", "profile"], ["--kind", "profile"]):
+        code, _, err = cli(["plot", run, "--x", "x", "--logx", "--rows", "all", *extra, "-o", tmp_path / "x.png"],
+                           capsys)
+        assert "a log axis leaves out values <= 0" in _one_line_error(code, err), extra
+    code, _, err = cli(["plot", run, "--x", "x", "--y", "g_X", "-o", tmp_path / "x.png"], capsys)
+    assert code == 0 and (tmp_path / "x.png").exists()  # automatic axes: drawn
+
+
+def test_quiet_plot_writes_no_note(tmp_path, capsys):
+    """-q means errors only on stderr: plot's note (here: an unregistered model) was printed anyway."""
+    run = tmp_path / "run"
+    with store.RunWriter(run, {"model": "no_such_model", "scan": {"n": 5}}, {"seed": 1}) as w:
+        w.add_chunk(0, {"point_id": np.arange(5), "chunk": np.zeros(5, dtype=np.int64), "x": np.arange(5.0),
+                        "chi2_total": np.arange(5.0)})
+    code, _, err = cli(["plot", run, "--x", "x", "-o", tmp_path / "a.png"], capsys)
+    assert code == 0 and "note:" in err and "no_such_model" in err
+    code, out, err = cli(["-q", "plot", run, "--x", "x", "-o", tmp_path / "b.png"], capsys)
+    assert code == 0 and err == "" and "b.png" in out
+
+
 def test_lq_couplings_needs_viable_points(zp_noviable_run, tmp_path, capsys):
     from flavorscan.scanner import models, plots
     from flavorscan.scanner.errors import UserError
