@@ -290,6 +290,14 @@ def format_summary(title: str, items) -> str:
     return "\n".join([title] + [f"  {label:<{width}}  {value}" for label, value in items])
 
 
+def timing_items(progress: Progress, seconds: float, evaluated: int, rate_digits: int = 0) -> list:
+    """The ``seconds`` (with the compilation's share) and ``rate`` items of a command's summary; no rate when
+    nothing was evaluated."""
+    compiled = "" if progress.compile_seconds is None else f" (compilation {progress.compile_seconds:.1f})"
+    rate = f"{progress.rate():,.{rate_digits}f} points/s" if evaluated else None
+    return [("seconds", f"{seconds:,.1f}{compiled}"), ("rate", rate)]
+
+
 def print_result(summary: dict, text: str, as_json: bool) -> None:
     """The result of run/refine/discover on stdout: the one-line JSON with --json or when stdout is not a
     terminal (pipes, files, scripts: the machine-readable form they always got), else the human summary."""

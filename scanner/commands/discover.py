@@ -58,7 +58,7 @@ def run(args) -> int:
 
 
 def _summary_text(summary: dict, progress) -> str:
-    from flavorscan.scanner.progress import format_summary
+    from flavorscan.scanner.progress import format_summary, timing_items
 
     first = summary["seconds_to_first_viable"]
     skipped = f" ({summary['batches_skipped']} done before)" if summary["batches_skipped"] else ""
@@ -67,8 +67,6 @@ def _summary_text(summary: dict, progress) -> str:
         ("evaluations", f"{summary['evaluations']:,d}"),
         ("rows kept", f"{summary['rows_kept']:,d} ({summary['viable']:,d} viable, {summary['families']} families)"),
         ("first viable", None if first is None else f"after {first:,.1f} s"),
-        ("seconds", f"{summary['seconds']:,.1f}" + (f" (compilation {progress.compile_seconds:.1f})"
-                                                    if progress.compile_seconds is not None else "")),
-        ("rate", f"{progress.rate():,.0f} points/s" if summary["evaluations"] else None),
+        *timing_items(progress, summary["seconds"], summary["evaluations"]),
         ("output", summary["out"]),
     ])

@@ -50,7 +50,7 @@ def run(args) -> int:
 
 
 def _summary_text(summary: dict, progress) -> str:
-    from flavorscan.scanner.progress import format_summary
+    from flavorscan.scanner.progress import format_summary, timing_items
 
     refined = summary["rows_refined"]
     return format_summary("flavorscan refine", [
@@ -59,8 +59,6 @@ def _summary_text(summary: dict, progress) -> str:
         ("viable", f"{summary['viable_before']:,d} before, {summary['viable_after']:,d} after"),
         ("converged", f"{summary['converged']:,d}"),
         ("optimizer", f"{summary['optimizer']}, at most {summary['steps']:,d} steps"),
-        ("seconds", f"{summary['seconds']:,.1f}" + (f" (compilation {progress.compile_seconds:.1f})"
-                                                    if progress.compile_seconds is not None else "")),
-        ("rate", f"{progress.rate():,.1f} points/s" if refined else None),
+        *timing_items(progress, summary["seconds"], refined, rate_digits=1),
         ("output", summary["out"]),
     ])

@@ -62,15 +62,12 @@ def run(args) -> int:
 
 
 def _summary_text(summary: dict, progress) -> str:
-    from flavorscan.scanner.progress import format_summary
+    from flavorscan.scanner.progress import format_summary, timing_items
 
-    seconds = summary["seconds"]
     skipped = f" ({summary['chunks_skipped']:,d} chunks done before)" if summary["chunks_skipped"] else ""
     return format_summary(f"flavorscan run: shard {summary['shard']}", [
         ("points", f"{summary['points_evaluated']:,d}{skipped}"),
         ("rows kept", f"{summary['rows_kept']:,d} ({progress.viable or 0:,d} viable)"),
-        ("seconds", f"{seconds:,.1f}" + (f" (compilation {progress.compile_seconds:.1f})"
-                                         if progress.compile_seconds is not None else "")),
-        ("rate", f"{progress.rate():,.0f} points/s" if summary["points_evaluated"] else None),
+        *timing_items(progress, summary["seconds"], summary["points_evaluated"]),
         ("output", summary["out"]),
     ])

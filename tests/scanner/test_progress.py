@@ -53,6 +53,12 @@ def test_plain_lines_compilation_interval_rate_eta_and_final_line():
                         "50 rows kept, 11 viable")
     assert len(lines) == 6 and "\r" not in stream.getvalue()
     assert progress.compile_seconds == pytest.approx(14.2) and progress.rate() == pytest.approx(10.0)
+    # the summary's timing items of run, refine and discover: the compilation's share and the rate without it
+    from flavorscan.scanner.progress import timing_items
+
+    assert timing_items(progress, 114.2, 1000) == [("seconds", "114.2 (compilation 14.2)"),
+                                                  ("rate", "10 points/s")]
+    assert timing_items(progress, 114.2, 0, rate_digits=1) == [("seconds", "114.2 (compilation 14.2)"), ("rate", None)]
 
 
 def test_interval_zero_writes_every_update_and_time_budget_fraction():
