@@ -24,6 +24,7 @@ from contextlib import contextmanager
 
 DEFAULT_INTERVAL = 30.0
 BAR_REFRESH = 0.5  # seconds between heartbeat refreshes of a terminal bar (its elapsed time and rate)
+SI_PREFIX_FROM = 10_000  # totals from which a terminal bar abbreviates counts (12.3M points)
 HEARTBEAT_MAX_WAIT = 60.0  # longest single wait of the heartbeat thread off a terminal, in seconds
 
 
@@ -200,8 +201,10 @@ class Progress:
             from tqdm import tqdm
 
             with self._lock:
+                # SI prefixes (12.3M points) only where counts are large: with them tqdm shows 2 starts as "2.00"
+                large = self.total is None or self.total >= SI_PREFIX_FROM
                 self._bar = tqdm(total=self.total, initial=self.done, desc=f"flavorscan {self.command}", unit=f" {self.unit}",
-                                 unit_scale=True, file=self.stream, dynamic_ncols=True, mininterval=BAR_REFRESH,
+                                 unit_scale=large, file=self.stream, dynamic_ncols=True, mininterval=BAR_REFRESH,
                                  smoothing=0.1)
 
     def update(self, done: int, kept: int | None = None, viable: int | None = None,

@@ -208,3 +208,21 @@ def test_progress_of_a_resumed_run_counts_what_is_left(tmp_path):
     assert lines[2].startswith("flavorscan run: 100/500 points (20.0%)")
     assert lines[-1].startswith("flavorscan run: done: 500/500 points (100.0%)") and "500 rows kept" in lines[-1]
     np.testing.assert_array_equal(load(tmp_path)["point_id"], np.arange(1050))
+
+
+def test_terminal_bar_counts_small_totals_without_si_prefixes():
+    """A fit's 2 starts read "2/2" on a terminal bar, not tqdm's "2.00/2.00"; large totals keep "200k"."""
+    from flavorscan.scanner.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for total, shown in ((2, "2/2"), (200_000, "200k/200k")):
+        stream = Terminal()
+        progress = Progress("fit", unit="starts", stream=stream, tty=True, heartbeat=False)
+        progress.start(total)
+        progress.update(total, kept=1, viable=1)
+        progress.close()
+        last = stream.getvalue().split("\r")[-1]
+        assert f"| {shown} [" in last and "1 viable" in last, last
