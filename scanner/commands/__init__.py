@@ -14,3 +14,13 @@ def require_float64(command: str) -> None:
 
     if not jax.config.jax_enable_x64:
         raise UserError(f"flavorscan {command}: needs float64 (FLAVORSCAN_X64=0 is for `flavorscan bench --dtype float32` only)")
+
+
+def output_path(text: str) -> str:
+    """argparse type of the options naming an output: an empty value (an unset shell variable in a job script)
+    is refused rather than read as the current directory, where it would write a run or a report."""
+    import argparse
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty path (an unset shell variable?)")
+    return text

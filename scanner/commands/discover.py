@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import sys
 
+from flavorscan.scanner.commands import output_path
 from flavorscan.scanner.progress import add_progress_option
 
 
 def register(subparsers):
     parser = subparsers.add_parser("discover", help="find viable points from the card's [scan] prior (no seed texture)")
     parser.add_argument("card", help="card with a [scan] table (the prior) and a [discover] table (may be empty)")
-    parser.add_argument("--out", required=True, help="run directory (created; resumed if it holds this search)")
+    parser.add_argument("--out", required=True, type=output_path, help="run directory (created; resumed if it holds this search)")
     parser.add_argument("--seconds", type=float, default=None, help="time budget (default: [discover] seconds)")
     parser.add_argument("--evals", type=int, default=None, help="budget in point evaluations (default: [discover] evals)")
     parser.add_argument("--seed", type=int, default=None, help="override scan.seed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flavorscan.scanner.commands import output_path
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -14,7 +16,7 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("directory", metavar="DIR", help="run directory")
-    parser.add_argument("-o", "--output", metavar="FILE", required=True, help="HDF5 file to write")
+    parser.add_argument("-o", "--output", metavar="FILE", required=True, type=output_path, help="HDF5 file to write")
     parser.add_argument(
         "--virtual", action="store_true", help="write a virtual dataset referencing the segments"
     )

@@ -9,6 +9,7 @@ JSON summary.
 
 from __future__ import annotations
 
+from flavorscan.scanner.commands import output_path
 from flavorscan.scanner.progress import add_progress_option
 
 
@@ -17,7 +18,7 @@ def register(subparsers):
 
     parser = subparsers.add_parser("refine", help="gradient refinement of a run's best candidates (optax)")
     parser.add_argument("directory", help="run directory written by flavorscan run (or discover)")
-    parser.add_argument("--out", default=None, help="output run directory (default DIR/refined)")
+    parser.add_argument("--out", default=None, type=output_path, help="output run directory (default DIR/refined)")
     parser.add_argument("--steps", type=int, default=None, help="step budget per point (default: [refine] steps)")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default=None, help="optax optimizer (default: [refine])")
     parser.add_argument("--learning-rate", type=float, default=None, help="learning rate (default: [refine])")

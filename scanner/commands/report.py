@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flavorscan.scanner.commands import output_path
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -13,7 +15,7 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("directory", metavar="DIR", help="run directory (or merged HDF5 file)")
-    parser.add_argument("-o", "--output", metavar="OUT", required=True, help="report directory to write")
+    parser.add_argument("-o", "--output", metavar="OUT", required=True, type=output_path, help="report directory to write")
     parser.add_argument("--format", choices=("html", "md"), default="html", help="index format (default html)")
     parser.add_argument("--top", type=int, default=10, metavar="N", help="best points listed (default 10)")
     parser.add_argument("--corner-max", type=int, default=10, metavar="N",

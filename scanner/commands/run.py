@@ -7,13 +7,14 @@ with --json) the one-line JSON summary {"chunks_skipped", "chunks_evaluated", "p
 
 from __future__ import annotations
 
+from flavorscan.scanner.commands import output_path
 from flavorscan.scanner.progress import add_progress_option
 
 
 def register(subparsers):
     parser = subparsers.add_parser("run", help="run the card's [scan] (resumes by default), HDF5 output in DIR")
     parser.add_argument("card", help="run card (TOML) with a [scan] table")
-    parser.add_argument("--out", required=True, help="run directory (created; resumed if it holds this card's run)")
+    parser.add_argument("--out", required=True, type=output_path, help="run directory (created; resumed if it holds this card's run)")
     parser.add_argument("--n", type=int, help="override scan.n (total points)")
     parser.add_argument("--seed", type=int, help="override scan.seed")
     parser.add_argument("--restart", action="store_true", help="discard the directory's previous results")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from flavorscan.scanner.commands import output_path
+
 
 def register(subparsers):
     parser = subparsers.add_parser("wcxf", help="write the card's point's Wilson coefficients as a WCxf file")
     parser.add_argument("card", help="run card (TOML) with a [point] table")
-    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.yaml (or FILE.json)")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE", type=output_path, help="FILE.yaml (or FILE.json)")
     parser.set_defaults(handler=run)
 
 

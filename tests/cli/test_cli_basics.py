@@ -117,3 +117,14 @@ def test_quiet_after_the_command_silences_progress(env, logged_run, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "flavorscan run:" not in result.stderr
     assert json.loads(result.stdout)["points_evaluated"] == 512
+
+
+@pytest.mark.parametrize("argv", [["run", "card.toml", "--out", ""], ["discover", "card.toml", "--out", " "],
+                                  ["refine", "run-dir", "--out", ""], ["report", "run-dir", "-o", ""],
+                                  ["merge", "run-dir", "-o", ""], ["wcxf", "card.toml", "-o", ""]])
+def test_empty_output_path_is_a_one_line_error(argv, capsys):
+    """An unset shell variable (--out "$OUT") must not mean the current directory: one line, exit 2."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "empty path" in err and len(err.strip().splitlines()) == 1, err
