@@ -22,7 +22,7 @@ import numpy as np
 
 from flavorscan.scanner import plots
 from flavorscan.scanner.errors import UserError
-from flavorscan.scanner.plots.levels import DEFAULT_CL, cl_label
+from flavorscan.scanner.plots.levels import DEFAULT_CL, cl_label, percent
 from flavorscan.scanner.provenance import PROVENANCE_KEYS
 
 FORMATS = ("html", "md")
@@ -67,7 +67,7 @@ def compact_json(obj, indent: int = 0) -> str:
 def _pct(x) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    return f"{100 * x:.3g}%"
+    return f"{percent(x, significant=3)}%"
 
 
 class _Doc:

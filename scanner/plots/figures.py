@@ -30,7 +30,7 @@ from flavorscan.scanner.plots.canvas import (
 )
 from flavorscan.scanner.plots.data import RunData, split_prefix
 from flavorscan.scanner.plots.labels import constraint_label, figure_title, label
-from flavorscan.scanner.plots.levels import DEFAULT_CL, cl_label, dchi2_levels
+from flavorscan.scanner.plots.levels import DEFAULT_CL, cl_label, dchi2_levels, percent
 
 COLOR_BUILTINS = ("chi2", "constraint")
 DEFAULT_MAX_POINTS = 300_000
@@ -321,13 +321,13 @@ def constraint_summary(data: RunData, out, *, title: str | None = None, dpi: int
     ax1.barh(ypos + (0.2 if points else 0), stored, height=0.4 if points else 0.7, color="C0",
              label="stored rows")
     for yk, v in zip(ypos, stored):
-        ax1.annotate(f"{100 * v:.3g}%", (min(v, 1.0), yk + (0.2 if points else 0)), xytext=(2, 0),
+        ax1.annotate(f"{percent(v, significant=3)}%", (min(v, 1.0), yk + (0.2 if points else 0)), xytext=(2, 0),
                      textcoords="offset points", fontsize=6, va="center", color="C0")
     if points and np.any(np.isfinite(evaluated)):
         ax1.barh(ypos - 0.2, np.nan_to_num(evaluated), height=0.4, color="C1", label="all evaluated points")
         for yk, v in zip(ypos, evaluated):
             if np.isfinite(v):
-                ax1.annotate(f"{100 * v:.3g}%", (min(v, 1.0), yk - 0.2), xytext=(2, 0),
+                ax1.annotate(f"{percent(v, significant=3)}%", (min(v, 1.0), yk - 0.2), xytext=(2, 0),
                              textcoords="offset points", fontsize=6, va="center", color="C1")
         ax1.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
     ax1.set_yticks(ypos, [constraint_label(n) for n in names], fontsize=7)

@@ -42,17 +42,23 @@ def sigma_multiple(cl: float) -> float:
 def cl_label(cl: float) -> str:
     """"68.27 % (1σ)", "95.45 % (2σ)", "95 %", "99.9999 % (5σ)": the percentage (two decimals, more when two
     would round to 0 or 100, no trailing zeros), and the Gaussian nσ when the level is one."""
-    text = _percent(cl) + " %"
+    text = percent(cl) + " %"
     n = sigma_multiple(cl)
     if round(n) >= 1 and abs(n - round(n)) < SIGMA_TOLERANCE:
         text += f" ({round(n)}σ)"
     return text
 
 
-def _percent(cl: float) -> str:
-    """100 cl with as few decimals as keep it strictly between 0 and 100 (at least two): 0.9999994 must not
-    read "100 %", nor 1e-5 "0 %"; "%g" where even 14 decimals round to 0."""
-    value = 100.0 * cl
+def percent(fraction: float, significant: int | None = None) -> str:
+    """100 fraction as text that is strictly between 0 and 100 unless the fraction is exactly 0 or 1: a CL of
+    0.9999994 or a pass fraction of 0.9996 must not read "100", nor 1e-5 "0". With ``significant``, that many
+    significant digits when they suffice (a pass fraction of 0.000785 reads "0.0785"); otherwise as few decimals
+    as do it, at least two (CLs: "68.27"), trailing zeros dropped; "%g" where even 14 decimals round to 0."""
+    value = 100.0 * fraction
+    if significant is not None:
+        text = f"{value:.{significant}g}"
+        if value in (0.0, 100.0) or 0.0 < float(text) < 100.0:
+            return text
     for digits in range(2, 15):
         text = f"{value:.{digits}f}"
         if 0.0 < float(text) < 100.0:

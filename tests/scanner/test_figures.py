@@ -171,3 +171,15 @@ def test_draw_ellipse_and_bands():
     assert len(handles) == 1 and "68.27 % (1σ), 95.45 % (2σ)" in handles[0].get_label()
     spans = sorted(p.get_width() for p in ax.patches)  # axvspan rectangles, in data units along x
     assert spans == pytest.approx([2 * 59e-11, 4 * 59e-11], rel=1e-3)
+
+
+@pytest.mark.parametrize("fraction, significant, text", [
+    (0.9996, 3, "99.96"),        # "%.3g" would say 100 for a constraint that 4 in 10,000 points fail
+    (0.000785, 3, "0.0785"),     # three significant digits where they suffice
+    (0.0531, 3, "5.31"),
+    (1.0, 3, "100"), (0.0, 3, "0"),  # exactly all or none
+    (0.6827, None, "68.27"),     # CL labels: at least two decimals
+    (0.9999994, None, "99.9999"),
+])
+def test_percent_is_never_rounded_to_all_or_none(fraction, significant, text):
+    assert levels.percent(fraction, significant) == text
