@@ -601,7 +601,10 @@ def load(directory, columns: Iterable[str] | str | None = None) -> dict[str, np.
         names = [columns] if isinstance(columns, str) else list(columns)
         unknown = [n for n in names if n not in schema]
         if unknown:
-            raise UserError(f"no column {unknown[0]!r} in {cat.path} (columns: {', '.join(schema)})")
+            from flavorscan.scanner.cardkeys import did_you_mean
+
+            hint = did_you_mean(unknown[0], schema) or " ('flavorscan info DIR' lists the columns)"
+            raise UserError(f"no column {unknown[0]!r} in {cat.path}{hint}")
     read = names + (["point_id"] if "point_id" not in names else [])
     total = sum(seg.kept_rows for seg in cat.segments)
     out = {n: np.empty(total, dtype=schema[n]) for n in read}

@@ -87,8 +87,11 @@ def test_round_trip(tmp_path):
     assert data["ordering"].dtype == np.int8 and data["viable"].dtype == np.bool_
     assert list(store.load(run, ["x", "chunk"])) == ["x", "chunk"]
     np.testing.assert_array_equal(store.load(run, "x")["x"], data["x"])
-    with pytest.raises(UserError, match="no column 'nope'"):
+    with pytest.raises(UserError, match="no column 'nope'") as error:
         store.load(run, ["nope"])
+    assert "(allowed: chunk, ordering, pass_a, point_id, viable, x)" in str(error.value)  # a short list in full
+    with pytest.raises(UserError, match=r"no column 'chunks' .*did you mean 'chunk'"):
+        store.load(run, ["chunks"])
 
     meta = json.loads((run / "run.json").read_text())
     assert meta["card_hash"] == store.card_hash(CARD) and meta["card"] == CARD
