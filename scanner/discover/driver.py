@@ -58,9 +58,7 @@ def run_discover(card: dict, out, *, shard=(0, 1), restart: bool = False, stop=N
     from flavorscan.scanner.provenance import provenance
 
     start = time.perf_counter()  # seconds to the first viable point include compilation
-    # Discovery(card) validates the card first, so the compilation is announced after it (an error stays the
-    # only line on stderr); its own compilation (the column schema) is the one not reported
-    discovery = Discovery(card)
+    discovery = Discovery(card, progress)  # announces the compilation once the card is checked
     settings = discovery.settings
     batches = planned_batches(discovery)
     info = dict(provenance(), seed=card["scan"]["seed"], measurements=card["measurements"],
@@ -73,8 +71,8 @@ def run_discover(card: dict, out, *, shard=(0, 1), restart: bool = False, stop=N
         batch = shard[0]
         if progress is not None:
             todo = None if batches is None else sum(1 for b in range(shard[0], batches, shard[1]) if b not in done)
-            if todo != 0:  # a finished search resumed: nothing compiles
-                progress.begin_compile("the discovery kernels")
+            if todo == 0:  # a finished search resumed: only the column schema was compiled
+                progress.end_compile()
 
             def on_record(points):  # after every sub-stage: evaluations so far, the time budget used
                 progress.end_compile("the first evaluation", done=summary["evaluations"] + points)

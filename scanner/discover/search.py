@@ -50,7 +50,9 @@ def batch_rng(seed: int, batch: int) -> np.random.Generator:
 class Discovery:
     """The compiled search of one card ([scan] priors, [discover] settings, constraints)."""
 
-    def __init__(self, card: dict):
+    def __init__(self, card: dict, progress=None):
+        """``progress``: an optional :class:`flavorscan.scanner.progress.Progress` whose compilation phase starts
+        once the card has been checked (a bad card stays one error line) and before the first compilation."""
         import jax
         import jax.numpy as jnp
 
@@ -69,6 +71,8 @@ class Discovery:
         self.settings = card["discover"]
         self.spec = spec
         self.encoding = spec.discovery(card)
+        if progress is not None:
+            progress.begin_compile("the discovery kernels")
         self.point_function = make_point_function(card, model_inputs(card))
         self.constraints = self.point_function.constraints
         null_columns = jax.jit(self.point_function)(self.encoding.decode(self.encoding.null))

@@ -40,7 +40,12 @@ def assert_same_rows(a: dict, b: dict):
 @pytest.mark.slow
 def test_same_seed_same_rows_and_viable_rows_reproduce(tmp_path, env):
     first = json.loads(flavorscan(env, "discover", CARD, "--out", tmp_path / "a", "--quiet").stdout)
-    flavorscan(env, "discover", CARD, "--out", tmp_path / "b", "--quiet")
+    log = flavorscan(env, "discover", CARD, "--out", tmp_path / "b").stderr.splitlines()  # stderr not a terminal
+    # the compilation is announced before any (the column schema's included), then timed; a final line
+    assert log[0] == "flavorscan discover: compiling the discovery kernels ..."
+    after = [line for line in log[1:] if "still compiling" not in line]  # every 30 s on a slow machine
+    assert after[0].startswith("flavorscan discover: compiled in ")
+    assert any(line.startswith("flavorscan discover: done: ") for line in log)
     a, b = rows(tmp_path / "a"), rows(tmp_path / "b")
     assert_same_rows(a, b)
     viable = np.flatnonzero(a["viable"])
