@@ -33,6 +33,7 @@ import numpy as np
 from flavorscan.scanner import models, store
 from flavorscan.scanner.errors import UserError
 from flavorscan.scanner.models.spec import Presets
+from flavorscan.scanner.store.format import pass_columns, viability_columns
 
 ROW_CHOICES = ("all", "viable", "limits")
 PREFIXES = (None, "abs", "arg")
@@ -192,7 +193,7 @@ class RunData:
     def constraints(self) -> list[str]:
         """Constraint names (from the pass_<name> columns), in the card's order where it is known."""
         if self._constraints is None:
-            stored = [c[5:] for c in self.columns if c.startswith("pass_") and len(c) > 5]
+            stored = [c[5:] for c in pass_columns(self.columns)]
             likelihood = self.card.get("likelihood")
             entries = likelihood.get("constraints") if isinstance(likelihood, dict) else None
             order = [e.get("name") for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
@@ -209,11 +210,12 @@ class RunData:
         return out
 
     def viable(self) -> np.ndarray:
-        """Per row: viable (the ``viable`` column, else every pass_<constraint> true); a fresh array."""
-        if "viable" in self.columns:
-            return np.array(self._raw("viable"), dtype=bool)  # a copy: callers may modify it
-        flags = [np.asarray(self._raw(f"pass_{c}"), dtype=bool) for c in self.constraints]
-        return np.logical_and.reduce(flags) if flags else np.ones(self.rows, dtype=bool)
+        """Per row: every :func:`~flavorscan.scanner.store.format.viability_columns` true (the ``viable``
+        column, else every pass_<constraint>); a fresh array (callers may modify it)."""
+        flags = np.ones(self.rows, dtype=bool)
+        for column in viability_columns(self.columns):
+            flags &= np.asarray(self._raw(column), dtype=bool)
+        return flags
 
     def finite(self) -> np.ndarray:
         """Per row: the observables are finite (``reason`` == 0; every row without that column)."""

@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from flavorscan.scanner.errors import UserError
-from flavorscan.scanner.store.format import fsync_path, one_line, replacing
+from flavorscan.scanner.store.format import fsync_path, one_line, replacing, viability_columns
 from flavorscan.scanner.store.reader import catalog, load
 
 EXTENSIONS = {"parquet": ".parquet", "csv": ".csv", "getdist": ""}
@@ -52,13 +52,13 @@ def output_files(output, fmt: str) -> list[Path]:
 
 
 def load_rows(source, columns: Sequence[str] | None = None, viable_only: bool = False) -> dict[str, np.ndarray]:
-    """:func:`load` of ``columns`` (default all), keeping only viable rows if ``viable_only``: the ``viable``
-    column where stored, else every ``pass_<constraint>`` column true (as the plots select them)."""
+    """:func:`load` of ``columns`` (default all), keeping only viable rows if ``viable_only`` (every
+    :func:`~flavorscan.scanner.store.format.viability_columns` true, as the plots select them)."""
     schema = catalog(source).schema()
     names = list(schema) if columns is None else list(columns)
     flags: list[str] = []
     if viable_only:
-        flags = ["viable"] if "viable" in schema else [n for n in schema if n.startswith("pass_")]
+        flags = viability_columns(schema)
         if not flags:
             raise UserError(f"--viable-only: {source} has neither a viable column nor pass_<constraint> columns")
     data = load(source, names + [f for f in flags if f not in names])

@@ -92,7 +92,7 @@ import re
 import secrets
 import stat
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
@@ -141,6 +141,18 @@ CORE_BLOCK_BYTES = 4 * 2**20  # growth step of the in-memory image of a segment 
 
 # --------------------------------------------------------------------------------------------------
 # canonical JSON, hashing
+
+
+def pass_columns(names: Iterable[str]) -> list[str]:
+    """The ``pass_<constraint>`` columns among ``names``, in their order."""
+    return [n for n in names if n.startswith("pass_") and len(n) > 5]
+
+
+def viability_columns(names: Iterable[str]) -> list[str]:
+    """The columns that decide whether a stored row is viable (all of them true): ``viable`` where it is
+    stored, else every ``pass_<constraint>`` column (rows of a run written without the viable column)."""
+    names = list(names)
+    return ["viable"] if "viable" in names else pass_columns(names)
 
 
 def jsonable(obj: Any, where: str = "card") -> Any:

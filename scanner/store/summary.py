@@ -10,7 +10,8 @@ import numpy as np
 
 from flavorscan.scanner.errors import UserError
 from flavorscan.scanner.provenance import PROVENANCE_KEYS
-from flavorscan.scanner.store.format import FORMAT_VERSION, MAX_JSON_DEPTH, h5open, json_too_deep, one_line
+from flavorscan.scanner.store.format import (FORMAT_VERSION, MAX_JSON_DEPTH, h5open, json_too_deep, one_line,
+                                             pass_columns)
 from flavorscan.scanner.store.reader import H5_ERRORS, catalog, run_summary
 
 
@@ -50,7 +51,7 @@ def info(directory) -> dict:
     if planned_chunks is not None:
         complete = sum(1 for c in finished if c < planned_chunks) == planned_chunks
 
-    flag_cols = [n for n in schema if n.startswith("pass_") and len(n) > 5]
+    flag_cols = pass_columns(schema)
     if "viable" in schema:
         flag_cols.append("viable")
     sums = {n: 0 for n in flag_cols}
