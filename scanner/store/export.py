@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from flavorscan.scanner.errors import UserError
-from flavorscan.scanner.store.format import fsync_path, one_line, replacing, viability_columns
+from flavorscan.scanner.store.format import fsync_path, one_line, open_new_file, replacing, viability_columns
 from flavorscan.scanner.store.reader import catalog, load
 
 EXTENSIONS = {"parquet": ".parquet", "csv": ".csv", "getdist": ""}
@@ -92,9 +92,8 @@ def write_atomic(path: Path, force: bool, write: Callable[[io.BufferedWriter], N
     existence check is repeated just before the rename, so a file that appeared meanwhile is not replaced
     without ``force``."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     with replacing(tmp, path):
-        with open(os.open(tmp, flags, 0o666), "wb") as f:
+        with open(open_new_file(tmp), "wb") as f:
             write(f)
         if os.path.lexists(path) and not force:
             raise UserError(f"{path} exists; pass --force to overwrite it")

@@ -280,11 +280,17 @@ def json_too_deep(obj, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def write_new_file(path: Path, data) -> None:
-    """Create ``path`` (it must not exist; a symbolic link there is not followed) holding ``data``, written
-    with os.write and fsync'ed: a full disk or any other failure is a plain OSError."""
+def open_new_file(path: Path) -> int:
+    """A file descriptor of ``path``, created for writing: it must not exist, a symbolic link there is not
+    followed (a hostile link cannot redirect the write)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags, 0o666)
+    return os.open(path, flags, 0o666)
+
+
+def write_new_file(path: Path, data) -> None:
+    """Create ``path`` (:func:`open_new_file`) holding ``data``, written with os.write and fsync'ed: a full
+    disk or any other failure is a plain OSError."""
+    fd = open_new_file(path)
     try:
         view = memoryview(data).cast("B")
         while view:
