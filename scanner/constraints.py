@@ -27,6 +27,8 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
+from flavorscan.kernels.interpolation import piecewise_linear
+
 LIMIT_PENALTY_SCALE = 0.1
 REASON_OK, REASON_NONFINITE = 0, 1
 
@@ -81,14 +83,7 @@ def _mass_scaled_limit(spec, values):
 
 def _interpolated_limit(spec, values):
     """Linear in the mass between the tabulated points, linear extrapolation outside."""
-    masses, limits = spec["masses"], spec["limits"]
-    mass = values[spec["mass"]]
-    if len(masses) == 1:
-        return limits[0] + 0.0 * mass
-    segment = jnp.clip(jnp.searchsorted(jnp.asarray(masses), mass) - 1, 0, len(masses) - 2)
-    m_lo, m_hi = jnp.asarray(masses)[segment], jnp.asarray(masses)[segment + 1]
-    l_lo, l_hi = jnp.asarray(limits)[segment], jnp.asarray(limits)[segment + 1]
-    return l_lo + (l_hi - l_lo) * (mass - m_lo) / (m_hi - m_lo)
+    return piecewise_linear(values[spec["mass"]], spec["masses"], spec["limits"])
 
 
 def gaussian_sigmas(spec) -> tuple[float, float]:

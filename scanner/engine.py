@@ -32,6 +32,33 @@ from flavorscan.scanner.errors import StopRequested, UserError
 from flavorscan.scanner.pipeline import make_point_function, model_inputs
 
 
+class ColumnPack:
+    """Named per-point columns of a chunk packed into one array per dtype, shape (1, chunk, k): what the engine's
+    programs return and gather instead of one array per column.
+
+    Why: every array a jitted program returns is a separate device buffer with a Python object, and the LQ model
+    has 504 columns; packed, the per-step host work no longer grows with the number of constraints (measured:
+    2.5 ms of a 26 ms step at chunk 4096, BENCHMARKS.md). Packing copies values, so rows are unchanged bit for
+    bit."""
+
+    def __init__(self, dtypes: dict):
+        self.dtypes = {name: np.dtype(dtype) for name, dtype in dtypes.items()}
+        self.groups = {}  # dtype code -> column names, in column order
+        self._where = {}  # column name -> (dtype code, position in its group)
+        for name, dtype in self.dtypes.items():
+            group = self.groups.setdefault(dtype.str, [])
+            self._where[name] = (dtype.str, len(group))
+            group.append(name)
+
+    def pack(self, columns: dict) -> dict:
+        """(chunk,) columns (traced) -> {dtype code: (1, chunk, k)}."""
+        return {code: jnp.stack([columns[name] for name in names], axis=-1)[None] for code, names in self.groups.items()}
+
+    def unpack(self, packed: dict) -> dict:
+        """{dtype code: (..., k)} (traced or numpy) -> {name: (...)} in column order."""
+        return {name: packed[code][..., k] for name, (code, k) in self._where.items()}
+
+
 class ScanEngine:
     """Evaluates the chunks of a [scan] card; ``run`` streams the kept rows into a store writer."""
 
@@ -45,18 +72,25 @@ class ScanEngine:
         self.point_function = make_point_function(card, self.inputs)
         self.sample = models.get(card["model"]).sample
         self._sharding = NamedSharding(Mesh(np.array(self.devices), ("chunks",)), PartitionSpec("chunks"))
-        # Per chunk two jitted programs, sampling and then everything else, dispatched to every device on its
-        # own (asynchronously): every device runs the very same programs, so rows are bitwise identical for any
-        # device count. Measured on the LQ bench chunk (BENCHMARKS.md): one program for both stages takes 2x
-        # the CPU time, because XLA fuses the cheap random-number arithmetic of each sampled parameter into
-        # each of its many consumers and so recomputes it. Why not one shard_map program: module docstring.
+        self._count_names = ["points", "viable"] + [f"pass_{name}" for name in self.point_function.constraints.names]
+        # Per chunk three jitted programs, sampling, observables and then everything else, dispatched to every
+        # device on its own (asynchronously): every device runs the very same programs, so rows are bitwise
+        # identical for any device count. Measured on the LQ bench chunk (BENCHMARKS.md): fewer programs take
+        # up to 2x the CPU time, because XLA fuses the cheap arithmetic of each input (random numbers,
+        # observables) into each of its many consumers and so recomputes it. Why not one shard_map program:
+        # module docstring.
+        index = jax.ShapeDtypeStruct((), jnp.int64)
+        self._params_shape = jax.eval_shape(self._sample_chunk, index)
+        observed = jax.eval_shape(jax.vmap(self.point_function.observe), self._params_shape)
+        self._observed = ColumnPack({name: shape.dtype for name, shape in observed.items()})
+        finished = jax.eval_shape(self._finish_columns, observed, index, index)[0]
+        self._finished = ColumnPack({name: shape.dtype for name, shape in finished.items()})
+        self.column_dtypes = {**self._observed.dtypes, **self._finished.dtypes}
         self._sample_program = jax.jit(self._sample_chunk)
+        self._observe_program = jax.jit(self._observe_chunk)
         self._finish_program = jax.jit(self._finish_chunk)
         self._gather = jax.jit(self._gather_rows)
-        index = jax.ShapeDtypeStruct((), jnp.int64)
-        self._params_shape = jax.eval_shape(self._sample_program, index)
-        shapes = jax.eval_shape(self._finish_program, self._params_shape, index, index)[0]
-        self.column_dtypes = {name: np.dtype(shape.dtype) for name, shape in shapes.items()}
+        self._observed_shape = jax.eval_shape(self._observe_program, self._params_shape)
         self._integer = jax.dtypes.canonicalize_dtype(np.int64)
         self._n_points = [jax.device_put(np.asarray(self.scan["n"], dtype=self._integer), d) for d in self.devices]
 
@@ -65,13 +99,18 @@ class ScanEngine:
     def _sample_chunk(self, chunk_index):
         return self.sample(self.scan, chunk_index, self.chunk_size)
 
-    def _finish_chunk(self, params, chunk_index, n_points):
-        """Columns, keep mask and counts of one chunk from its sampled params, each with a leading axis of 1.
+    def _observe_chunk(self, params):
+        """The parameter and observable columns of one chunk, packed."""
+        return self._observed.pack(jax.vmap(self.point_function.observe)(params))
+
+    def _finish_columns(self, observed, chunk_index, n_points):
+        """The other columns (constraints, point_id, chunk, candidate), keep mask and counts (ordered as
+        ``_count_names``) of one chunk from its observed columns.
 
         The scan's point count is an argument, not a constant of the program, so that the compiled kernel is
         the same for any ``--n`` (and JAX's persistent compilation cache, when enabled, serves them all)."""
         size = self.chunk_size
-        columns = jax.vmap(self.point_function)(params)
+        columns = jax.vmap(self.point_function.constraints.evaluate)(observed)
         in_chunk = jnp.arange(size, dtype=jnp.int64)
         point_id = chunk_index.astype(jnp.int64) * size + in_chunk
         columns["point_id"] = point_id
@@ -89,19 +128,30 @@ class ScanEngine:
             candidate = jnp.zeros((size,), bool).at[index].set(True) & jnp.isfinite(score)
             columns["candidate"] = candidate
             keep = keep | candidate
-        counts = {"points": jnp.sum(in_scan), "viable": jnp.sum(columns["viable"] & in_scan)}
-        for name in self.point_function.constraints.names:
-            counts[f"pass_{name}"] = jnp.sum(columns[f"pass_{name}"] & in_scan)
-        return jax.tree.map(lambda x: x[None], (columns, keep, counts))
+        # One reduction over the stacked pass columns: a separate sum per column let XLA fuse each column's
+        # producers into its own reduction and recompute them (measured: +50 ms on a 16384-point LQ chunk of
+        # 115 ms, BENCHMARKS.md).
+        counted = jnp.stack([in_scan] + [columns[name] for name in self._count_names[1:]])
+        counts = jnp.sum(counted & in_scan, axis=1)
+        return columns, keep, counts
+
+    def _finish_chunk(self, observed, chunk_index, n_points):
+        """(packed other columns, keep mask, counts) of one chunk from its packed observed columns, each with
+        a leading axis of 1. The observed columns are not returned again: a jitted program copies every input
+        it returns."""
+        observed = self._observed.unpack({code: value[0] for code, value in observed.items()})
+        columns, keep, counts = self._finish_columns(observed, chunk_index, n_points)
+        return self._finished.pack(columns), keep[None], counts[None]
 
     def _one_chunk(self, chunk_index, n_points):
-        """(columns, keep, counts) of one chunk (scalar index and point count on one device), each with a
-        leading axis of length 1."""
-        return self._finish_program(self._sample_program(chunk_index), chunk_index, n_points)
+        """(packed observed columns, packed other columns, keep, counts) of one chunk (scalar index and point
+        count on one device), each with a leading axis of length 1."""
+        observed = self._observe_program(self._sample_program(chunk_index))
+        return (observed, *self._finish_program(observed, chunk_index, n_points))
 
     def _evaluate(self, chunk_indices):
-        """(columns, keep, counts) of D chunks (a sequence of D ints, one per device), each with a leading
-        (D,) axis (sharded over the devices)."""
+        """(packed observed columns, packed other columns, keep, counts) of D chunks (a sequence of D ints, one
+        per device), each with a leading (D,) axis (sharded over the devices)."""
         indices = np.asarray(chunk_indices, dtype=self._integer)
         parts = [self._one_chunk(jax.device_put(indices[k], device), self._n_points[k])
                  for k, device in enumerate(self.devices)]
@@ -115,8 +165,8 @@ class ScanEngine:
         return jax.tree.map(combine, *parts)
 
     @staticmethod
-    def _gather_rows(columns, flat_index):
-        return {name: value.reshape((-1,) + value.shape[2:])[flat_index] for name, value in columns.items()}
+    def _gather_rows(packed, flat_index):
+        return jax.tree.map(lambda value: value.reshape((-1,) + value.shape[2:])[flat_index], packed)
 
     # -- host loop ---------------------------------------------------------------------------------
 
@@ -125,17 +175,19 @@ class ScanEngine:
         {chunk index: ({column: numpy array}, {count name: int})}; zero-row chunks included."""
         count = len(chunk_indices)
         padded = list(chunk_indices) + [chunk_indices[-1]] * (len(self.devices) - count)
-        columns, keep, counts = self._evaluate(padded)
+        observed, finished, keep, counts = self._evaluate(padded)
         keep, counts = jax.device_get((keep, counts))
         keep = np.asarray(keep)[:count]
-        chunk_counts = [{name: int(value[position]) for name, value in counts.items()} for position in range(count)]
+        chunk_counts = [dict(zip(self._count_names, map(int, counts[position]))) for position in range(count)]
         flat = np.flatnonzero(keep.reshape(-1))
         empty = {name: np.empty((0,), dtype) for name, dtype in self.column_dtypes.items()}
         result = {c: (empty, chunk_counts[position]) for position, c in enumerate(chunk_indices)}
         if flat.size == 0:
             return result
         bucket = 1 << int(math.ceil(math.log2(flat.size)))
-        rows = jax.device_get(self._gather(columns, jnp.asarray(np.pad(flat, (0, bucket - flat.size)))))
+        index = jnp.asarray(np.pad(flat, (0, bucket - flat.size)))
+        observed, finished = jax.device_get(self._gather((observed, finished), index))
+        rows = {**self._observed.unpack(observed), **self._finished.unpack(finished)}
         rows = {name: np.asarray(value)[: flat.size] for name, value in rows.items()}
         owner = flat // self.chunk_size
         for position, c in enumerate(chunk_indices):
@@ -148,13 +200,13 @@ class ScanEngine:
         programs) and compile the compaction (gather) program for every power-of-two bucket it can be called
         with."""
         padded = list(chunk_indices) + [chunk_indices[-1]] * (len(self.devices) - len(chunk_indices))
-        columns = self._evaluate(padded)[0]
-        jax.block_until_ready(columns)
+        packed = self._evaluate(padded)[:2]
+        jax.block_until_ready(packed)
         largest = len(self.devices) * self.chunk_size
         bucket = 1
         while True:
             # the index dtype of evaluate_chunks (int64, or int32 with x64 off)
-            jax.block_until_ready(self._gather(columns, jnp.asarray(np.zeros(bucket, dtype=np.int64))))
+            jax.block_until_ready(self._gather(packed, jnp.asarray(np.zeros(bucket, dtype=np.int64))))
             if bucket >= largest:
                 break
             bucket *= 2
@@ -169,16 +221,21 @@ class ScanEngine:
         return max(0, min(self.chunk_size, self.scan["n"] - chunk_index * self.chunk_size))
 
     def compile(self) -> None:
-        """Compile the sampling and chunk programs for every device ahead of the first step, so that a run can
-        report compilation (seconds to minutes) apart from evaluation; the jitted calls of the steps then find
-        the executables in JAX's cache. The gather programs are small and compile on first use."""
+        """Compile the sampling, observable and chunk programs for every device ahead of the first step, so
+        that a run can report compilation (seconds to minutes) apart from evaluation; the jitted calls of the
+        steps then find the executables in JAX's cache. The gather programs are small and compile on first
+        use."""
         for k, device in enumerate(self.devices):
+            where = SingleDeviceSharding(device)
+
+            def placed(shapes):
+                return jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=where,
+                                                                   weak_type=s.weak_type), shapes)
+
             index = jax.device_put(np.asarray(0, dtype=self._integer), device)
             self._sample_program.lower(index).compile()
-            where = SingleDeviceSharding(device)
-            params = jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=where,
-                                                                 weak_type=s.weak_type), self._params_shape)
-            self._finish_program.lower(params, index, self._n_points[k]).compile()
+            self._observe_program.lower(placed(self._params_shape)).compile()
+            self._finish_program.lower(placed(self._observed_shape), index, self._n_points[k]).compile()
 
     def run(self, writer, shard=(0, 1), progress=None, stop=None) -> dict:
         """Evaluate every planned chunk not yet finished in the writer's directory; returns a summary.

@@ -48,6 +48,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from flavorscan.kernels.interpolation import piecewise_linear
 from flavorscan.kernels.leptoquark.couplings import f_r_hat, y_l_hat
 from flavorscan.kernels.observable import Observable
 
@@ -112,12 +113,7 @@ OBSERVABLES = tuple(_names()) + (
 
 def interpolate_in_log_scale(table, scale):
     """Piecewise-linear interpolation of table[k] (k over RUNNING_SCALES) in ln(scale), extended linearly."""
-    log_anchors = jnp.log(RUNNING_SCALES)
-    x = jnp.log(scale)
-    segment = jnp.clip(jnp.searchsorted(log_anchors, x) - 1, 0, len(RUNNING_SCALES) - 2)
-    x0, x1 = log_anchors[segment], log_anchors[segment + 1]
-    t0, t1 = jnp.asarray(table)[segment], jnp.asarray(table)[segment + 1]
-    return t0 + (x - x0) / (x1 - x0) * (t1 - t0)
+    return piecewise_linear(jnp.log(scale), np.log(RUNNING_SCALES), table)
 
 
 def running_matrix(scale, matrices=RUNNING_MATRICES):

@@ -43,7 +43,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from flavorscan.kernels.leptoquark.bctaunu import RUNNING_SCALES, interpolate_in_log_scale
+from flavorscan.kernels.leptoquark.bctaunu import interpolate_in_log_scale
 from flavorscan.kernels.leptoquark.couplings import y_l_hat
 from flavorscan.kernels.observable import Observable
 

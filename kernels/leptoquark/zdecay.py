@@ -68,10 +68,8 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from flavorscan.kernels.leptoquark.context import DOWN_R2, DOWN_S1, UP_R2, UP_S1, loop_context, loop_masses
-from flavorscan.kernels.leptoquark.couplings import y_l_hat
+from flavorscan.kernels.leptoquark.context import DOWN_R2, DOWN_S1, UP_R2, UP_S1, loop_context
 from flavorscan.kernels.leptoquark.loops import loop_functions
 from flavorscan.kernels.observable import Observable
 
@@ -91,12 +89,6 @@ OBSERVABLES = (
     Observable("r_w_taumu", "", "Gamma(W -> tau nu)/Gamma(W -> mu nu) normalised to the SM"),
     Observable("r_w_taue", "", "Gamma(W -> tau nu)/Gamma(W -> e nu) normalised to the SM"),
 )
-
-SERIES_HALF_WIDTH = 0.05
-_N = np.arange(1, 15, dtype=np.float64)
-_SERIES_L = (-1.0) ** (_N + 1) / (_N * (_N + 1))  # L(1 + a) = 1 + sum c_n a^n
-_SERIES_JC = (-1.0) ** (_N + 1) / (_N * (_N + 1) * (_N + 2))  # J_c(1 + a) = sum c_n a^n
-
 
 def _threshold_light(r):
     """L0 = int ln|1 - t(1-t)/r|, L1 = int t(1-t) ln|r - t(1-t)| for r < 1/4: real roots t_pm of t(1-t) = r.
@@ -147,40 +139,19 @@ def _threshold_functions(r):
     return r * l0 + 1.0 / 6.0, jnp.log(r) / 3.0 - 2.0 * l1
 
 
-def _near_one_series(x, coefficients, constant, closed_form):
-    """closed_form(x) away from x = 1, constant + sum c_n (x-1)^n near it; both branches at safe arguments."""
-    near = jnp.abs(x - 1.0) < SERIES_HALF_WIDTH
-    a = jnp.where(near, x - 1.0, 0.0)
-    series = jnp.zeros_like(a)
-    for c in coefficients[::-1]:
-        series = series * a + c
-    series = constant + series * a
-    return jnp.where(near, series, closed_form(jnp.where(near, 2.0, x)))
+def w_loop_functions(x_up, x_down, g_s_up, g_s_down):
+    """(J_a[i, j], J_c(x_up), J_c(x_down)) of the module docstring; x_up, x_down: (..., 3), g_s_*: g_S at them.
 
+    Written through g_S(x) = 1/(x-1) - ln x/(x-1)^2 of :mod:`kernels.leptoquark.loops` (shared with the dipoles,
+    so no logarithm or series of its own): ln x = (x-1) - (x-1)^2 g_S gives exactly
 
-def _x_log_ratio(x):
-    """L(x) = x ln x/(x - 1), L(0) = 0, L(1) = 1."""
-    def closed(v):
-        positive = v > 0
-        return jnp.where(positive, v * jnp.log(jnp.where(positive, v, 1.0)), 0.0) / (v - 1.0)
+        x L(x) = x^2 [1 - (x-1) g_S(x)],    J_c(x) = [2x - 1 - 2 x^2 g_S(x)]/4,
 
-    return _near_one_series(x, _SERIES_L, 1.0, closed)
-
-
-def w_loop_functions(x_up, x_down):
-    """(J_a[i, j], J_c(x_up), J_c(x_down)) of the module docstring; x_up, x_down: (..., 3)."""
-    def closed_jc(v):
-        positive = v > 0
-        v2_log = jnp.where(positive, v**2 * jnp.log(jnp.where(positive, v, 1.0)), 0.0)
-        return (2.0 * v2_log - 3.0 * v**2 + 4.0 * v - 1.0) / (4.0 * (v - 1.0) ** 2)
-
-    def j_c(v):
-        return _near_one_series(v, _SERIES_JC, 0.0, closed_jc)
-
-    xl_up = x_up * _x_log_ratio(x_up)
-    xl_down = x_down * _x_log_ratio(x_down)
+    finite at x = 1 (L = 1, J_c = 0) without a series, since g_S is."""
+    xl_up = x_up**2 * (1.0 - (x_up - 1.0) * g_s_up)
+    xl_down = x_down**2 * (1.0 - (x_down - 1.0) * g_s_down)
     j_a = (xl_up[..., :, None] - xl_down[..., None, :]) / (2.0 * (x_up[..., :, None] - x_down[..., None, :])) - 0.25
-    return j_a, j_c(x_up), j_c(x_down)
+    return j_a, (2.0 * x_up - 1.0 - 2.0 * x_up**2 * g_s_up) / 4.0, (2.0 * x_down - 1.0 - 2.0 * x_down**2 * g_s_down) / 4.0
 
 
 def _bilinear(coupling):
@@ -320,13 +291,20 @@ def z_zero_momentum_pairs(params, inputs, pairs, context=None):
     return out
 
 
+def _s1_w_loop_functions(context):
+    """:func:`w_loop_functions` at the S1 rows of a :func:`kernels.leptoquark.context.loop_context`."""
+    x_up, x_down = ((context["m_q"][row] / context["mass"][row]) ** 2 for row in (UP_S1, DOWN_S1))
+    g_s = context["functions"][2]
+    return w_loop_functions(x_up, x_down, g_s[UP_S1], g_s[DOWN_S1])
+
+
 def w_vertex_correction(params, inputs):
     """delta_W^{ba} (3x3 complex: W vertex l_a -> nu_b at zero momentum transfer, relative to the SM), module docstring."""
     ckm = inputs["ckm"]
     y = params["yL"]
-    y_hat = y_l_hat(y, ckm)
-    up, down = loop_masses(params, inputs)["S1"]
-    j_a, j_c_up, j_c_down = w_loop_functions((up / params["M_S1"]) ** 2, (down / params["M_S1"]) ** 2)
+    context = loop_context(params, inputs)
+    j_a, j_c_up, j_c_down = _s1_w_loop_functions(context)
+    y_hat = context["y_hat"]
     vertex = jnp.einsum("jb,ij,ia,ij->ba", jnp.conj(y_hat), ckm, y, j_a)
     legs = 0.5 * (jnp.einsum("ib,ia,i->ba", jnp.conj(y), y, j_c_up) + jnp.einsum("jb,ja,j->ba", jnp.conj(y_hat), y_hat, j_c_down))
     return N_C / (16.0 * jnp.pi**2) * (vertex + legs)
@@ -343,8 +321,7 @@ def w_vertex_diagonal(params, inputs, context=None):
     context = loop_context(params, inputs) if context is None else context
     ckm = inputs["ckm"]
     y, y_hat = params["yL"], context["y_hat"]
-    up, down = context["m_q"][UP_S1], context["m_q"][DOWN_S1]
-    j_a, j_c_up, j_c_down = w_loop_functions((up / params["M_S1"]) ** 2, (down / params["M_S1"]) ** 2)
+    j_a, j_c_up, j_c_down = _s1_w_loop_functions(context)
     v_re, v_im = jnp.real(ckm)[:, :, None], jnp.imag(ckm)[:, :, None]  # [i, j, 1]
     y_re, y_im = jnp.real(y), jnp.imag(y)  # [i, a]
     h_re, h_im = jnp.real(y_hat), jnp.imag(y_hat)  # [j, a]

@@ -162,3 +162,21 @@ def test_lq_scale_loop_masses():
         return x * (x - 1.0 - math.log(x)) / (x - 1.0) ** 2
 
     assert scheme / letter == pytest.approx(top_term(150.7) / top_term(160.0), rel=0.03)
+
+
+def test_w_loop_functions_through_g_s_equal_the_printed_closed_forms():
+    """x L(x) and J_c(x), written through the shared g_S, against their printed closed forms (numpy, away from
+    x = 1) and their limits L(1) = 1, J_c(1) = 0, J_c(0) = -1/4."""
+    from flavorscan.kernels.leptoquark.loops import g_S
+
+    x = np.array([1e-12, 1e-6, 3e-2, 0.4, 0.9, 1.2, 3.0, 40.0])
+    got_a, got_up, _ = (np.asarray(v) for v in zdecay.w_loop_functions(x, x[::-1], g_S(x), g_S(x[::-1])))
+    x_log = x**2 * np.log(x) / (x - 1.0)
+    j_c = (2.0 * x**2 * np.log(x) - 3.0 * x**2 + 4.0 * x - 1.0) / (4.0 * (x - 1.0) ** 2)
+    np.testing.assert_allclose(got_up, j_c, rtol=1e-12, atol=1e-15)
+    other = x[::-1]
+    expected_a = (x_log[:, None] - (other**2 * np.log(other) / (other - 1.0))[None, :]) / (2.0 * (x[:, None] - other[None, :])) - 0.25
+    np.testing.assert_allclose(got_a, expected_a, rtol=1e-11, atol=1e-15)
+    one = np.array([1.0, 1e-300])
+    _, at_one, _ = (np.asarray(v) for v in zdecay.w_loop_functions(one, one, g_S(one), g_S(one)))
+    np.testing.assert_allclose(at_one, [0.0, -0.25], atol=1e-15)
