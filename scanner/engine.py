@@ -1,13 +1,13 @@
 """The scan engine: fixed-shape chunks, one per-chunk kernel, chunks spread over devices, kept rows to HDF5.
 
 Per step the engine evaluates D chunks at once (D = number of local devices): the same jitted per-chunk
-program is dispatched to each device with that device's chunk index, so each device samples and evaluates
-its own chunk. A chunk's content depends only on (seed, chunk index), and every device runs the same
-program, hence rows are bitwise identical for any device count, shard split or resumption. Only the
+programs (sampling, observables, constraints) are dispatched to each device with that device's chunk index, so
+each device samples and evaluates its own chunk. A chunk's content depends only on (seed, chunk index), and
+every device runs the same programs, hence rows are bitwise identical for any device count, shard split or resumption. Only the
 (D, chunk) keep-mask and the kept rows (gathered on device into a power-of-two bucket) are copied to the
 host, so host memory is bounded by the chunk size, not by the number of points.
 
-Compilation: the program is traced once per run but XLA compiles it once per device (an executable is
+Compilation: the programs are traced once per run but XLA compiles them once per device (an executable is
 bound to its device). One SPMD program over all devices (``shard_map``) compiles once, runs as fast on the
 CPU, but its rows differed from a one-device run in the last bit (measured with 4 host devices), so the
 engine keeps per-device programs. On GPUs JAX's persistent compilation cache (``JAX_COMPILATION_CACHE_DIR``)
