@@ -66,15 +66,22 @@ class Evaluator:
         self.point_function = make_point_function(card, self.inputs)
         constraints = self.point_function.constraints
 
-        def with_references(params):
-            columns = self.point_function(params)
-            return columns, constraints.references(columns)
+        def judge(observed):
+            return constraints.evaluate(observed), constraints.references(observed)
 
-        self._compiled = jax.jit(with_references)
+        # Two programs, as in the engine (scanner/engine.py): the verdicts are computed from the observable
+        # values this evaluation reports, not from a copy XLA may recompute with another rounding inside them.
+        self._observe = jax.jit(self.point_function.observe)
+        self._judge = jax.jit(judge)
+
+    def _evaluate_params(self, params):
+        observed = self._observe(params)
+        judged, references = self._judge(observed)
+        return {**observed, **judged}, references
 
     def columns(self, params) -> dict:
         """{column: scalar} of one point given as a params pytree."""
-        return self._compiled(params)[0]
+        return self._evaluate_params(params)[0]
 
     def evaluate(self, point: dict | None = None) -> dict:
         """The result of one point: the card's [point] (default) or another resolved [point] table.
@@ -84,7 +91,7 @@ class Evaluator:
             "viable": bool, "chi2_total": value, "units": {name: unit}}; non-finite numbers are None.
         """
         point = self.card["point"] if point is None else point
-        columns, references = self._compiled(self.spec.point_params(point, self.inputs))
+        columns, references = self._evaluate_params(self.spec.point_params(point, self.inputs))
         constraints = constraint_report(self.point_function.constraints, columns, references)
         return {
             "observables": {o.name: number(columns[o.name]) for o in self.spec.observables},
