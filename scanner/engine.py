@@ -50,6 +50,11 @@ class ColumnPack:
             self._where[name] = (dtype.str, len(group))
             group.append(name)
 
+    def shapes(self, chunk_size: int) -> dict:
+        """The shapes of :meth:`pack`'s output for a chunk of ``chunk_size`` points."""
+        return {code: jax.ShapeDtypeStruct((1, chunk_size, len(names)), np.dtype(code))
+                for code, names in self.groups.items()}
+
     def pack(self, columns: dict) -> dict:
         """(chunk,) columns (traced) -> {dtype code: (1, chunk, k)}."""
         return {code: jnp.stack([columns[name] for name in names], axis=-1)[None] for code, names in self.groups.items()}
@@ -90,7 +95,7 @@ class ScanEngine:
         self._observe_program = jax.jit(self._observe_chunk)
         self._finish_program = jax.jit(self._finish_chunk)
         self._gather = jax.jit(self._gather_rows)
-        self._observed_shape = jax.eval_shape(self._observe_program, self._params_shape)
+        self._observed_shape = self._observed.shapes(self.chunk_size)
         self._integer = jax.dtypes.canonicalize_dtype(np.int64)
         self._n_points = [jax.device_put(np.asarray(self.scan["n"], dtype=self._integer), d) for d in self.devices]
 
